@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# install-deps.sh installs every build and test dependency of Keystep from
+# Debian 12 packages. Idempotent and non-interactive: when every package is
+# already installed it does nothing and touches no network.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake pkg-config git
+  # libraries (all ship CMake package configs)
+  libssl-dev libboost1.74-dev libboost-system1.74-dev libcpprest-dev
+  nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libexpected-dev
+  catch2
+  # independent verifiers and clients used by the tests and quickstart
+  openssl curl ca-certificates procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]}" >&2
+  echo "install-deps: run as root (or install them with apt-get)" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"
