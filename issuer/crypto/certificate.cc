@@ -33,12 +33,15 @@ std::string ip_to_string(const ASN1_OCTET_STRING* ip) {
 
 }  // namespace
 
-Certificate::Certificate(X509Ptr x509) : x509_(std::move(x509)) {
-  int len = i2d_X509(x509_.get(), nullptr);
-  der_.resize(static_cast<std::size_t>(len > 0 ? len : 0));
-  unsigned char* p = der_.data();
-  i2d_X509(x509_.get(), &p);
-  pem_ = pem_encode("CERTIFICATE", der_.data(), der_.size());
+Certificate::Certificate(X509Ptr x509) {
+  auto data = std::make_shared<Data>();
+  data->x509 = std::move(x509);
+  int len = i2d_X509(data->x509.get(), nullptr);
+  data->der.resize(static_cast<std::size_t>(len > 0 ? len : 0));
+  unsigned char* p = data->der.data();
+  i2d_X509(data->x509.get(), &p);
+  data->pem = pem_encode("CERTIFICATE", data->der.data(), data->der.size());
+  data_ = std::move(data);
 }
 
 Result<Certificate> Certificate::from_pem(std::string_view pem) {
@@ -73,12 +76,12 @@ Result<std::vector<Certificate>> Certificate::chain_from_pem(std::string_view pe
   return chain;
 }
 
-EVP_PKEY* Certificate::public_key() const { return X509_get0_pubkey(x509_.get()); }
+EVP_PKEY* Certificate::public_key() const { return X509_get0_pubkey(get()); }
 
-std::string Certificate::sha256_hex() const { return crypto::sha256_hex(der_.data(), der_.size()); }
+std::string Certificate::sha256_hex() const { return crypto::sha256_hex(der().data(), der().size()); }
 
 std::string Certificate::serial_hex() const {
-  BignumPtr bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(x509_.get()), nullptr));
+  BignumPtr bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(get()), nullptr));
   OpensslStringPtr hex(BN_bn2hex(bn.get()));
   std::string s(hex.get());
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -86,16 +89,16 @@ std::string Certificate::serial_hex() const {
 }
 
 std::string Certificate::serial_decimal() const {
-  BignumPtr bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(x509_.get()), nullptr));
+  BignumPtr bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(get()), nullptr));
   OpensslStringPtr dec(BN_bn2dec(bn.get()));
   return dec.get();
 }
 
-std::string Certificate::subject() const { return name_to_string(X509_get_subject_name(x509_.get())); }
-std::string Certificate::issuer() const { return name_to_string(X509_get_issuer_name(x509_.get())); }
+std::string Certificate::subject() const { return name_to_string(X509_get_subject_name(get())); }
+std::string Certificate::issuer() const { return name_to_string(X509_get_issuer_name(get())); }
 
 std::string Certificate::common_name() const {
-  const X509_NAME* name = X509_get_subject_name(x509_.get());
+  const X509_NAME* name = X509_get_subject_name(get());
   int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
   if (idx < 0) return "";
   const ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
@@ -107,24 +110,24 @@ std::string Certificate::common_name() const {
   return out;
 }
 
-common::TimePoint Certificate::not_before() const { return asn1_time_to_time_point(X509_get0_notBefore(x509_.get())); }
-common::TimePoint Certificate::not_after() const { return asn1_time_to_time_point(X509_get0_notAfter(x509_.get())); }
+common::TimePoint Certificate::not_before() const { return asn1_time_to_time_point(X509_get0_notBefore(get())); }
+common::TimePoint Certificate::not_after() const { return asn1_time_to_time_point(X509_get0_notAfter(get())); }
 
-bool Certificate::is_ca() const { return X509_check_ca(x509_.get()) > 0 && (X509_get_extension_flags(x509_.get()) & EXFLAG_CA); }
+bool Certificate::is_ca() const { return X509_check_ca(get()) > 0 && (X509_get_extension_flags(get()) & EXFLAG_CA); }
 
-bool Certificate::is_self_signed() const { return X509_self_signed(x509_.get(), 0) == 1; }
+bool Certificate::is_self_signed() const { return X509_self_signed(get(), 0) == 1; }
 
 bool Certificate::can_sign_certificates() const {
-  if ((X509_get_extension_flags(x509_.get()) & EXFLAG_KUSAGE) == 0) return true;
-  return (X509_get_key_usage(x509_.get()) & KU_KEY_CERT_SIGN) != 0;
+  if ((X509_get_extension_flags(get()) & EXFLAG_KUSAGE) == 0) return true;
+  return (X509_get_key_usage(get()) & KU_KEY_CERT_SIGN) != 0;
 }
 
-long Certificate::path_length() const { return X509_get_pathlen(x509_.get()); }
+long Certificate::path_length() const { return X509_get_pathlen(get()); }
 
 SubjectAltNames Certificate::subject_alt_names() const {
   SubjectAltNames out;
   GeneralNameStackPtr names(static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(x509_.get(), NID_subject_alt_name, nullptr, nullptr)));
+      X509_get_ext_d2i(get(), NID_subject_alt_name, nullptr, nullptr)));
   if (!names) return out;
   for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
     const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), i);

@@ -3,6 +3,7 @@
 // share the X509 through X509_up_ref). Safe to share between threads.
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,10 +31,10 @@ class Certificate {
   [[nodiscard]] static Result<std::vector<Certificate>> chain_from_pem(std::string_view pem);
   explicit Certificate(X509Ptr x509);
 
-  [[nodiscard]] X509* get() const { return x509_.get(); }
+  [[nodiscard]] X509* get() const { return data_->x509.get(); }
   [[nodiscard]] EVP_PKEY* public_key() const;  // borrowed
-  [[nodiscard]] const std::string& pem() const { return pem_; }
-  [[nodiscard]] const common::Bytes& der() const { return der_; }
+  [[nodiscard]] const std::string& pem() const { return data_->pem; }
+  [[nodiscard]] const common::Bytes& der() const { return data_->der; }
   [[nodiscard]] std::string sha256_hex() const;  // fingerprint of the DER
   [[nodiscard]] std::string serial_hex() const;
   [[nodiscard]] std::string serial_decimal() const;
@@ -49,9 +50,12 @@ class Certificate {
   [[nodiscard]] SubjectAltNames subject_alt_names() const;
 
  private:
-  X509Ptr x509_;
-  common::Bytes der_;
-  std::string pem_;
+  struct Data {
+    X509Ptr x509;
+    common::Bytes der;
+    std::string pem;
+  };
+  std::shared_ptr<const Data> data_;  // copies share one immutable parse
 };
 
 // chain_to_pem concatenates the PEM of every certificate.

@@ -76,7 +76,7 @@ inline crypto::Certificate make_ca_cert(EVP_PKEY* key, const std::string& cn, co
   (void)b.set_subject_common_name(cn, "Keystep Test");
   if (issuer != nullptr) (void)b.set_issuer(*issuer);
   auto now = std::chrono::system_clock::now();
-  (void)b.set_validity(now + start_offset, now + lifetime);
+  (void)b.set_validity(now + start_offset, now + start_offset + lifetime);
   (void)b.set_public_key(key);
   (void)b.add_basic_constraints(true, pathlen);
   (void)b.add_key_usage(KU_KEY_CERT_SIGN | KU_CRL_SIGN | KU_DIGITAL_SIGNATURE);

@@ -1,0 +1,40 @@
+#include "issuer/signing/signer.h"
+
+#include "issuer/crypto/certificate_builder.h"
+
+namespace keystep::signing {
+
+Result<IssuedCertificate> Signer::sign(const LeafRequest& request) const {
+  const auto& issuer = ca_->intermediate();
+  auto not_after = std::min(request.not_after, issuer.not_after());
+  if (not_after <= request.not_before) {
+    return fail(Errc::failed_precondition, "the intermediate expires before the requested start of validity");
+  }
+  crypto::CertificateBuilder b;
+  if (auto s = b.set_random_serial(); !s) return tl::unexpected(s.error());
+  if (auto s = b.set_subject_common_name(request.common_name); !s) return tl::unexpected(s.error());
+  if (auto s = b.set_issuer(issuer); !s) return tl::unexpected(s.error());
+  if (auto s = b.set_validity(request.not_before, not_after); !s) return tl::unexpected(s.error());
+  if (auto s = b.set_public_key(request.public_key); !s) return tl::unexpected(s.error());
+  const bool is_rsa = EVP_PKEY_get_base_id(request.public_key) == EVP_PKEY_RSA;
+  if (auto s = b.add_key_usage(KU_DIGITAL_SIGNATURE | (is_rsa ? KU_KEY_ENCIPHERMENT : 0)); !s) {
+    return tl::unexpected(s.error());
+  }
+  if (auto s = b.add_ext_key_usage({NID_server_auth, NID_client_auth}); !s) return tl::unexpected(s.error());
+  if (auto s = b.add_subject_alt_names(request.sans, request.common_name.empty()); !s) {
+    return tl::unexpected(s.error());
+  }
+  if (auto s = b.add_der_extension(kProvisionerOid, encode_provisioner_extension(request.provisioner), false); !s) {
+    return tl::unexpected(s.error());
+  }
+  auto leaf = b.sign(ca_->key());
+  if (!leaf) return tl::unexpected(leaf.error());
+  if (auto s = ca_->check_name_constraints(leaf->get()); !s) return tl::unexpected(s.error());
+  IssuedCertificate issued{*leaf, {}};
+  issued.chain.reserve(1 + ca_->chain().size());
+  issued.chain.push_back(std::move(*leaf));
+  for (const auto& c : ca_->chain()) issued.chain.push_back(c);
+  return issued;
+}
+
+}  // namespace keystep::signing

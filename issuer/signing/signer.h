@@ -1,0 +1,47 @@
+#pragma once
+// Signer issues leaf certificates from one CertificateAuthority, with
+// step-ca's default leaf profile: keyUsage digitalSignature (plus
+// keyEncipherment for RSA keys), extKeyUsage serverAuth+clientAuth, SKI/AKI,
+// the SANs it is given (critical when the subject is empty), the provisioner
+// extension, and a random 128-bit positive serial. Authorization, name policy
+// and lifetime claims are decided before sign() is called; sign() still
+// clamps notAfter to the intermediate's notAfter and enforces the
+// intermediate's name constraints. Safe to share between threads.
+
+#include <memory>
+#include <vector>
+
+#include "issuer/common/clock.h"
+#include "issuer/common/error.h"
+#include "issuer/crypto/certificate.h"
+#include "issuer/signing/certificate_authority.h"
+#include "issuer/signing/provisioner_extension.h"
+
+namespace keystep::signing {
+
+struct LeafRequest {
+  EVP_PKEY* public_key = nullptr;  // borrowed; already checked by the key policy
+  std::string common_name;
+  crypto::SubjectAltNames sans;
+  common::TimePoint not_before;
+  common::TimePoint not_after;
+  ProvisionerRef provisioner;
+};
+
+struct IssuedCertificate {
+  crypto::Certificate leaf;
+  std::vector<crypto::Certificate> chain;  // leaf, then the intermediates
+};
+
+class Signer {
+ public:
+  explicit Signer(std::shared_ptr<const CertificateAuthority> ca) : ca_(std::move(ca)) {}
+
+  [[nodiscard]] Result<IssuedCertificate> sign(const LeafRequest& request) const;
+  [[nodiscard]] const CertificateAuthority& authority() const { return *ca_; }
+
+ private:
+  std::shared_ptr<const CertificateAuthority> ca_;
+};
+
+}  // namespace keystep::signing
