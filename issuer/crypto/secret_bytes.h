@@ -38,7 +38,11 @@ class SecretBytes {
   [[nodiscard]] std::string_view view() const {
     return {reinterpret_cast<const char*>(bytes_.data()), bytes_.size()};
   }
-  void resize(std::size_t n) { bytes_.resize(n); }
+  // resize wipes the bytes it drops before shrinking.
+  void resize(std::size_t n) {
+    if (n < bytes_.size()) OPENSSL_cleanse(bytes_.data() + n, bytes_.size() - n);
+    bytes_.resize(n);
+  }
 
   friend std::ostream& operator<<(std::ostream& os, const SecretBytes&) { return os << "[redacted]"; }
 

@@ -24,8 +24,10 @@ Result<IssuedCertificate> Signer::sign(const LeafRequest& request) const {
   if (auto s = b.add_subject_alt_names(request.sans, request.common_name.empty()); !s) {
     return tl::unexpected(s.error());
   }
-  if (auto s = b.add_der_extension(kProvisionerOid, encode_provisioner_extension(request.provisioner), false); !s) {
-    return tl::unexpected(s.error());
+  if (!request.provisioner.name.empty()) {
+    if (auto s = b.add_der_extension(kProvisionerOid, encode_provisioner_extension(request.provisioner), false); !s) {
+      return tl::unexpected(s.error());
+    }
   }
   auto leaf = b.sign(ca_->key());
   if (!leaf) return tl::unexpected(leaf.error());

@@ -25,7 +25,7 @@ struct LeafRequest {
   crypto::SubjectAltNames sans;
   common::TimePoint not_before;
   common::TimePoint not_after;
-  ProvisionerRef provisioner;
+  ProvisionerRef provisioner;  // no provisioner extension when name is empty
 };
 
 struct IssuedCertificate {

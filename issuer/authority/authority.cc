@@ -1,0 +1,155 @@
+#include "issuer/authority/authority.h"
+
+#include "issuer/common/log.h"
+#include "issuer/crypto/csr.h"
+#include "issuer/crypto/key.h"
+#include "issuer/policy/time_format.h"
+
+namespace keystep::authority {
+namespace {
+
+std::shared_ptr<spdlog::logger> log() {
+  static auto logger = common::logger("authority");
+  return logger;
+}
+
+}  // namespace
+
+Authority::Authority(AuthorityOptions options, std::shared_ptr<const signing::CertificateAuthority> ca,
+                     const common::Clock& clock, UsedTokens& used_tokens)
+    : options_(std::move(options)),
+      ca_(std::move(ca)),
+      clock_(clock),
+      used_tokens_(used_tokens),
+      audiences_(options_.dns_names),
+      started_at_(std::chrono::time_point_cast<std::chrono::seconds>(clock.now())) {}
+
+Result<std::unique_ptr<Authority>> Authority::create(AuthorityOptions options,
+                                                     std::shared_ptr<const signing::CertificateAuthority> ca,
+                                                     const common::Clock& clock, UsedTokens& used_tokens) {
+  if (options.dns_names.empty()) return fail(Errc::invalid_argument, "dnsNames: at least one name is required");
+  if (auto s = policy::validate_claims(options.claims, "claims"); !s) return tl::unexpected(s.error());
+  if (options.backdate < std::chrono::seconds(0)) return fail(Errc::invalid_argument, "backdate: must not be negative");
+  auto name_policy = policy::NamePolicy::create(options.policy, "policy");
+  if (!name_policy) return tl::unexpected(name_policy.error());
+  auto configs = std::move(options.provisioners);
+  std::unique_ptr<Authority> authority(new Authority(std::move(options), std::move(ca), clock, used_tokens));
+  authority->name_policy_ = std::move(*name_policy);
+  for (auto& config : configs) {
+    auto p = provisioners::JwkProvisioner::create(std::move(config), authority->options_.claims);
+    if (!p) return tl::unexpected(p.error());
+    for (const auto& existing : authority->provisioners_) {
+      if (existing.name() == p->name()) {
+        return fail(Errc::invalid_argument, "provisioners: the name \"" + p->name() + "\" is used twice");
+      }
+    }
+    std::size_t index = authority->provisioners_.size();
+    authority->by_token_id_[p->name() + ":" + p->kid()] = index;
+    authority->by_kid_.try_emplace(p->kid(), index);
+    authority->provisioners_.push_back(std::move(*p));
+  }
+  return authority;
+}
+
+const provisioners::JwkProvisioner* Authority::find_by_kid(std::string_view kid) const {
+  auto it = by_kid_.find(std::string(kid));
+  return it == by_kid_.end() ? nullptr : &provisioners_[it->second];
+}
+
+Result<provisioners::TokenGrant> Authority::authorize(std::string_view ott, provisioners::Audience kind,
+                                                      const provisioners::JwkProvisioner** provisioner) const {
+  auto jws = jose::parse_compact(ott);
+  if (!jws) return tl::unexpected(jws.error());
+  auto claims = jose::payload_json(*jws);
+  if (!claims) return tl::unexpected(claims.error());
+  auto aud = claims->value("aud", nlohmann::json());
+  auto iss = claims->value("iss", nlohmann::json());
+  if (!audiences_.any(aud) || !iss.is_string()) {
+    return fail(Errc::unauthenticated, "provisioner not found or invalid audience");
+  }
+  auto it = by_token_id_.find(iss.get<std::string>() + ":" + jws->kid());
+  if (it == by_token_id_.end()) return fail(Errc::unauthenticated, "provisioner not found or invalid audience");
+  const auto& p = provisioners_[it->second];
+  const auto now = clock_.now();
+  auto grant = p.authorize(*jws, *claims, ott, audiences_, kind, now);
+  if (!grant) return tl::unexpected(grant.error());
+  if (!options_.disable_issued_at_check) {
+    if (auto iat = claims->find("iat"); iat != claims->end() && iat->is_number() &&
+                                        common::TimePoint(std::chrono::seconds(iat->get<std::int64_t>())) < started_at_) {
+      return fail(Errc::unauthenticated, "token issued before the bootstrap of certificate authority");
+    }
+  }
+  // Single use, recorded only once the token is proven authentic, so an
+  // unsigned token cannot burn somebody else's id.
+  if (auto used = used_tokens_.use(p.name(), grant->token_id, grant->expires_at); !used) {
+    if (used.error().code == Errc::already_exists) return fail(Errc::unauthenticated, "token already used");
+    return tl::unexpected(used.error());
+  }
+  *provisioner = &p;
+  return grant;
+}
+
+Result<signing::IssuedCertificate> Authority::sign(const SignRequest& request) const {
+  if (request.csr_pem.empty()) return fail(Errc::invalid_argument, "missing csr");
+  if (request.ott.empty()) return fail(Errc::invalid_argument, "missing ott");
+  auto csr = crypto::Csr::from_pem(request.csr_pem);
+  if (!csr) return tl::unexpected(with_context(csr.error(), "invalid csr"));
+  auto not_before = policy::parse_time_or_duration(request.not_before);
+  if (!not_before) return tl::unexpected(with_context(not_before.error(), "notBefore"));
+  auto not_after = policy::parse_time_or_duration(request.not_after);
+  if (!not_after) return tl::unexpected(with_context(not_after.error(), "notAfter"));
+
+  const provisioners::JwkProvisioner* provisioner = nullptr;
+  auto grant = authorize(request.ott, provisioners::Audience::sign, &provisioner);
+  if (!grant) {
+    log()->info("certificate denied reason=\"{}\"", grant.error().message);
+    return tl::unexpected(grant.error());
+  }
+  auto deny = [&](const Error& e) {
+    log()->info("certificate denied provisioner={} subject={} reason=\"{}\"", provisioner->name(), grant->subject,
+                e.message);
+    return tl::unexpected(e);
+  };
+  if (auto s = provisioners::check_csr_against_grant(*csr, *grant); !s) return deny(s.error());
+  if (auto s = crypto::check_leaf_key(csr->public_key()); !s) return deny(s.error());
+  if (csr->requests_ca()) {
+    return deny(Error{Errc::permission_denied, "certificate request asks for a CA certificate; this CA issues leaves only"});
+  }
+  auto ca = ca_.load();
+  const auto now = clock_.now();
+  auto validity = policy::compute_validity(provisioner->claims(), now, options_.backdate, *not_before, *not_after,
+                                           ca->intermediate().not_after());
+  if (!validity) return deny(validity.error());
+  if (auto s = name_policy_.check(grant->names); !s) return deny(s.error());
+
+  signing::LeafRequest leaf{.public_key = csr->public_key(),
+                            .common_name = grant->subject,
+                            .sans = {grant->names.dns, grant->names.ips, grant->names.emails, grant->names.uris},
+                            .not_before = validity->not_before,
+                            .not_after = validity->not_after,
+                            .provisioner = grant->provisioner};
+  auto issued = signing::Signer(ca).sign(leaf);
+  if (!issued) return deny(issued.error());
+  log()->info("certificate issued serial={} provisioner={} subject={} not_after={}", issued->leaf.serial_decimal(),
+              provisioner->name(), grant->subject, policy::format_rfc3339(issued->leaf.not_after()));
+  return issued;
+}
+
+Result<signing::IssuedCertificate> Authority::issue_server_certificate(EVP_PKEY* key,
+                                                                       std::chrono::hours lifetime) const {
+  crypto::SubjectAltNames sans;
+  for (const auto& name : options_.dns_names) {
+    auto kind = policy::classify_san(name);
+    if (kind == policy::SanType::ip) sans.ips.push_back(name);
+    else sans.dns.push_back(name);
+  }
+  const auto now = clock_.now();
+  signing::LeafRequest leaf{.public_key = key,
+                            .common_name = options_.dns_names.front(),
+                            .sans = sans,
+                            .not_before = now - options_.backdate,
+                            .not_after = now + lifetime};
+  return signing::Signer(ca_.load()).sign(leaf);
+}
+
+}  // namespace keystep::authority

@@ -1,0 +1,85 @@
+#pragma once
+// Authority is the CA as a service: it turns a sign request (CSR + one-time
+// token) into a certificate, applying in order the token checks of its
+// provisioner, single use of the token, the CSR-versus-token checks, the key
+// policy, the lifetime claims and the name policy, then signs. It also
+// answers the read-only questions of the API (roots, provisioners).
+// Thread-safe; the signing CA can be swapped at run time (rotate()).
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "issuer/authority/used_tokens.h"
+#include "issuer/common/clock.h"
+#include "issuer/common/error.h"
+#include "issuer/policy/claims.h"
+#include "issuer/policy/name_policy.h"
+#include "issuer/provisioners/jwk/audiences.h"
+#include "issuer/provisioners/jwk/jwk_provisioner.h"
+#include "issuer/signing/certificate_authority.h"
+#include "issuer/signing/signer.h"
+
+namespace keystep::authority {
+
+struct AuthorityOptions {
+  std::vector<std::string> dns_names;             // the CA's names: token audiences and its TLS SANs
+  policy::Claims claims;                          // CA-wide lifetime claims
+  policy::NamePolicyConfig policy;                // CA-wide name policy
+  std::chrono::seconds backdate{60};              // notBefore backdate of default-start leaves
+  bool disable_issued_at_check = false;           // accept tokens issued before this process started
+  std::vector<provisioners::JwkProvisionerConfig> provisioners;
+};
+
+struct SignRequest {
+  std::string csr_pem;
+  std::string ott;
+  std::string not_before;  // "" | RFC 3339 | Go duration
+  std::string not_after;
+};
+
+class Authority {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<Authority>> create(AuthorityOptions options,
+                                                                 std::shared_ptr<const signing::CertificateAuthority> ca,
+                                                                 const common::Clock& clock, UsedTokens& used_tokens);
+
+  [[nodiscard]] Result<signing::IssuedCertificate> sign(const SignRequest& request) const;
+
+  // issue_server_certificate makes the CA server's own TLS certificate for
+  // its DNS names (no provisioner extension).
+  [[nodiscard]] Result<signing::IssuedCertificate> issue_server_certificate(EVP_PKEY* key,
+                                                                            std::chrono::hours lifetime) const;
+
+  [[nodiscard]] std::shared_ptr<const signing::CertificateAuthority> ca() const { return ca_.load(); }
+  void rotate(std::shared_ptr<const signing::CertificateAuthority> ca) { ca_.store(std::move(ca)); }
+
+  [[nodiscard]] const std::vector<provisioners::JwkProvisioner>& provisioners() const { return provisioners_; }
+  [[nodiscard]] const provisioners::JwkProvisioner* find_by_kid(std::string_view kid) const;
+  [[nodiscard]] const std::vector<std::string>& dns_names() const { return options_.dns_names; }
+  [[nodiscard]] common::TimePoint started_at() const { return started_at_; }
+
+ private:
+  Authority(AuthorityOptions options, std::shared_ptr<const signing::CertificateAuthority> ca,
+            const common::Clock& clock, UsedTokens& used_tokens);
+  [[nodiscard]] Result<provisioners::TokenGrant> authorize(std::string_view ott, provisioners::Audience kind,
+                                                           const provisioners::JwkProvisioner** provisioner) const;
+
+  AuthorityOptions options_;
+  std::atomic<std::shared_ptr<const signing::CertificateAuthority>> ca_;
+  const common::Clock& clock_;
+  UsedTokens& used_tokens_;
+  provisioners::Audiences audiences_;
+  policy::NamePolicy name_policy_;
+  std::vector<provisioners::JwkProvisioner> provisioners_;
+  std::unordered_map<std::string, std::size_t> by_token_id_;  // name + ":" + kid
+  std::unordered_map<std::string, std::size_t> by_kid_;
+  common::TimePoint started_at_;
+};
+
+}  // namespace keystep::authority

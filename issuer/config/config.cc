@@ -1,0 +1,307 @@
+#include "issuer/config/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <set>
+
+#include "issuer/common/duration.h"
+#include "issuer/common/file.h"
+
+namespace keystep::config {
+namespace {
+
+using Path = std::string;
+
+tl::unexpected<Error> bad(const Path& path, const std::string& message) {
+  return fail(Errc::invalid_argument, path + ": " + message);
+}
+
+Status only_keys(const YAML::Node& node, const Path& path, std::initializer_list<const char*> allowed) {
+  if (!node.IsMap()) return bad(path, "must be a mapping");
+  std::set<std::string> known(allowed.begin(), allowed.end());
+  for (const auto& kv : node) {
+    auto key = kv.first.as<std::string>();
+    if (known.count(key) == 0) {
+      return bad(path.empty() ? key : path + "." + key, "unknown field");
+    }
+  }
+  return ok();
+}
+
+std::string child(const Path& path, const char* key) { return path.empty() ? key : path + "." + key; }
+
+Result<std::string> scalar(const YAML::Node& node, const Path& path) {
+  if (!node.IsScalar()) return bad(path, "must be a string");
+  return node.as<std::string>();
+}
+
+Result<std::vector<std::string>> string_list(const YAML::Node& node, const Path& path) {
+  std::vector<std::string> out;
+  if (!node || node.IsNull()) return out;
+  if (!node.IsSequence()) return bad(path, "must be a list of strings");
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    if (!node[i].IsScalar()) return bad(path + "[" + std::to_string(i) + "]", "must be a string");
+    out.push_back(node[i].as<std::string>());
+  }
+  return out;
+}
+
+Result<bool> boolean(const YAML::Node& node, const Path& path) {
+  bool value = false;
+  if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value)) return bad(path, "must be true or false");
+  return value;
+}
+
+Result<common::Duration> duration(const YAML::Node& node, const Path& path) {
+  auto text = scalar(node, path);
+  if (!text) return tl::unexpected(text.error());
+  auto d = common::parse_duration(*text);
+  if (!d) return bad(path, d.error().message);
+  return *d;
+}
+
+// to_json converts a YAML subtree (a JWK) to JSON, keeping scalars as strings
+// except where YAML tags them otherwise.
+nlohmann::json to_json(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      nlohmann::json j = nlohmann::json::object();
+      for (const auto& kv : node) j[kv.first.as<std::string>()] = to_json(kv.second);
+      return j;
+    }
+    case YAML::NodeType::Sequence: {
+      nlohmann::json j = nlohmann::json::array();
+      for (const auto& v : node) j.push_back(to_json(v));
+      return j;
+    }
+    case YAML::NodeType::Scalar:
+      return node.as<std::string>();
+    default:
+      return nullptr;
+  }
+}
+
+Result<policy::Claims> parse_claims(const YAML::Node& node, const Path& path, policy::Claims claims) {
+  if (auto s = only_keys(node, path, {"minDuration", "maxDuration", "defaultDuration", "disableRenewal",
+                                      "allowRenewalAfterExpiry"});
+      !s) {
+    return tl::unexpected(s.error());
+  }
+  struct D {
+    const char* key;
+    std::chrono::nanoseconds* field;
+  };
+  for (auto [key, field] : {D{"minDuration", &claims.min_duration}, D{"maxDuration", &claims.max_duration},
+                            D{"defaultDuration", &claims.default_duration}}) {
+    if (!node[key]) continue;
+    auto d = duration(node[key], child(path, key));
+    if (!d) return tl::unexpected(d.error());
+    *field = *d;
+  }
+  if (node["disableRenewal"]) {
+    auto b = boolean(node["disableRenewal"], child(path, "disableRenewal"));
+    if (!b) return tl::unexpected(b.error());
+    claims.disable_renewal = *b;
+  }
+  if (node["allowRenewalAfterExpiry"]) {
+    auto b = boolean(node["allowRenewalAfterExpiry"], child(path, "allowRenewalAfterExpiry"));
+    if (!b) return tl::unexpected(b.error());
+    claims.allow_renewal_after_expiry = *b;
+  }
+  if (auto s = policy::validate_claims(claims, path); !s) return tl::unexpected(s.error());
+  return claims;
+}
+
+Result<policy::NameRules> parse_rules(const YAML::Node& node, const Path& path) {
+  policy::NameRules rules;
+  if (!node || node.IsNull()) return rules;
+  if (auto s = only_keys(node, path, {"cn", "dns", "ip", "email", "uri"}); !s) return tl::unexpected(s.error());
+  struct R {
+    const char* key;
+    std::vector<std::string>* field;
+  };
+  for (auto [key, field] : {R{"cn", &rules.cn}, R{"dns", &rules.dns}, R{"ip", &rules.ip}, R{"email", &rules.email},
+                            R{"uri", &rules.uri}}) {
+    auto list = string_list(node[key], child(path, key));
+    if (!list) return tl::unexpected(list.error());
+    *field = std::move(*list);
+  }
+  return rules;
+}
+
+Result<policy::NamePolicyConfig> parse_policy(const YAML::Node& node, const Path& path) {
+  policy::NamePolicyConfig config;
+  if (auto s = only_keys(node, path, {"allow", "deny", "allowWildcardNames"}); !s) return tl::unexpected(s.error());
+  auto allow = parse_rules(node["allow"], child(path, "allow"));
+  if (!allow) return tl::unexpected(allow.error());
+  auto deny = parse_rules(node["deny"], child(path, "deny"));
+  if (!deny) return tl::unexpected(deny.error());
+  config.allow = std::move(*allow);
+  config.deny = std::move(*deny);
+  if (node["allowWildcardNames"]) {
+    auto b = boolean(node["allowWildcardNames"], child(path, "allowWildcardNames"));
+    if (!b) return tl::unexpected(b.error());
+    config.allow_wildcard_names = *b;
+  }
+  return config;
+}
+
+Result<provisioners::JwkProvisionerConfig> parse_provisioner(const YAML::Node& node, const Path& path,
+                                                             const policy::Claims& ca_claims) {
+  if (auto s = only_keys(node, path, {"name", "type", "key", "encryptedKey", "claims"}); !s) {
+    return tl::unexpected(s.error());
+  }
+  provisioners::JwkProvisionerConfig p;
+  if (!node["name"]) return bad(child(path, "name"), "is required");
+  auto name = scalar(node["name"], child(path, "name"));
+  if (!name) return tl::unexpected(name.error());
+  p.name = *name;
+  auto type = node["type"] ? scalar(node["type"], child(path, "type")) : Result<std::string>("JWK");
+  if (!type) return tl::unexpected(type.error());
+  if (*type != "JWK") return bad(child(path, "type"), "\"" + *type + "\" is not supported by this server (use JWK)");
+  if (!node["key"] || !node["key"].IsMap()) return bad(child(path, "key"), "a public JWK is required");
+  p.key = to_json(node["key"]);
+  if (node["encryptedKey"]) {
+    auto ek = scalar(node["encryptedKey"], child(path, "encryptedKey"));
+    if (!ek) return tl::unexpected(ek.error());
+    p.encrypted_key = *ek;
+  }
+  if (node["claims"]) {
+    auto claims = parse_claims(node["claims"], child(path, "claims"), ca_claims);
+    if (!claims) return tl::unexpected(claims.error());
+    p.claims = *claims;
+  }
+  return p;
+}
+
+std::filesystem::path resolve(const std::filesystem::path& base, const std::string& value) {
+  std::filesystem::path p(value);
+  return p.is_absolute() ? p : (base / p).lexically_normal();
+}
+
+}  // namespace
+
+Result<std::pair<std::string, unsigned short>> split_host_port(std::string_view address) {
+  std::string host;
+  std::string_view port;
+  if (!address.empty() && address.front() == '[') {
+    auto close = address.find(']');
+    if (close == std::string_view::npos || close + 1 >= address.size() || address[close + 1] != ':') {
+      return fail(Errc::invalid_argument, "\"" + std::string(address) + "\" is not host:port");
+    }
+    host = std::string(address.substr(1, close - 1));
+    port = address.substr(close + 2);
+  } else {
+    auto colon = address.rfind(':');
+    if (colon == std::string_view::npos) return fail(Errc::invalid_argument, "\"" + std::string(address) + "\" is not host:port");
+    host = std::string(address.substr(0, colon));
+    port = address.substr(colon + 1);
+  }
+  if (host.empty()) host = "0.0.0.0";
+  int value = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9' || value > 65535) return fail(Errc::invalid_argument, "\"" + std::string(address) + "\" has an invalid port");
+    value = value * 10 + (c - '0');
+  }
+  if (port.empty() || value > 65535) return fail(Errc::invalid_argument, "\"" + std::string(address) + "\" has an invalid port");
+  return std::make_pair(host, static_cast<unsigned short>(value));
+}
+
+Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& base_dir) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    return fail(Errc::invalid_argument, std::string("config is not valid YAML: ") + e.what());
+  }
+  if (auto s = only_keys(root, "", {"address", "dnsNames", "logLevel", "ca", "claims", "policy", "backdate",
+                                     "disableIssuedAtCheck", "tlsCertDuration", "provisioners"});
+      !s) {
+    return tl::unexpected(s.error());
+  }
+  Config config;
+  try {
+    if (root["address"]) {
+      auto a = scalar(root["address"], "address");
+      if (!a) return tl::unexpected(a.error());
+      if (auto hp = split_host_port(*a); !hp) return bad("address", hp.error().message);
+      config.address = *a;
+    }
+    if (root["logLevel"]) {
+      auto l = scalar(root["logLevel"], "logLevel");
+      if (!l) return tl::unexpected(l.error());
+      if (*l != "debug" && *l != "info" && *l != "warn" && *l != "error") {
+        return bad("logLevel", "must be debug, info, warn or error");
+      }
+      config.log_level = *l;
+    }
+    auto names = string_list(root["dnsNames"], "dnsNames");
+    if (!names) return tl::unexpected(names.error());
+    if (names->empty()) return bad("dnsNames", "at least one name is required");
+    config.authority.dns_names = std::move(*names);
+
+    const YAML::Node ca = root["ca"];
+    if (!ca) return bad("ca", "is required (root, crt, key)");
+    if (auto s = only_keys(ca, "ca", {"root", "crt", "key", "passwordFile"}); !s) return tl::unexpected(s.error());
+    for (const char* key : {"root", "crt", "key"}) {
+      if (!ca[key]) return bad(std::string("ca.") + key, "is required");
+    }
+    config.ca.root = resolve(base_dir, ca["root"].as<std::string>());
+    config.ca.crt = resolve(base_dir, ca["crt"].as<std::string>());
+    config.ca.key = resolve(base_dir, ca["key"].as<std::string>());
+    if (ca["passwordFile"] && !ca["passwordFile"].as<std::string>().empty()) {
+      config.ca.password_file = resolve(base_dir, ca["passwordFile"].as<std::string>());
+    }
+    if (root["claims"]) {
+      auto claims = parse_claims(root["claims"], "claims", config.authority.claims);
+      if (!claims) return tl::unexpected(claims.error());
+      config.authority.claims = *claims;
+    }
+    if (root["policy"]) {
+      auto p = parse_policy(root["policy"], "policy");
+      if (!p) return tl::unexpected(p.error());
+      config.authority.policy = std::move(*p);
+    }
+    if (root["backdate"]) {
+      auto d = duration(root["backdate"], "backdate");
+      if (!d) return tl::unexpected(d.error());
+      if (d->count() < 0) return bad("backdate", "must not be negative");
+      config.authority.backdate = std::chrono::duration_cast<std::chrono::seconds>(*d);
+    }
+    if (root["tlsCertDuration"]) {
+      auto d = duration(root["tlsCertDuration"], "tlsCertDuration");
+      if (!d) return tl::unexpected(d.error());
+      auto hours = std::chrono::duration_cast<std::chrono::hours>(*d);
+      if (hours < std::chrono::hours(1)) return bad("tlsCertDuration", "must be at least 1h");
+      config.tls_lifetime = hours;
+    }
+    if (root["disableIssuedAtCheck"]) {
+      auto b = boolean(root["disableIssuedAtCheck"], "disableIssuedAtCheck");
+      if (!b) return tl::unexpected(b.error());
+      config.authority.disable_issued_at_check = *b;
+    }
+    const YAML::Node provs = root["provisioners"];
+    if (provs && !provs.IsNull()) {
+      if (!provs.IsSequence()) return bad("provisioners", "must be a list");
+      for (std::size_t i = 0; i < provs.size(); ++i) {
+        auto p = parse_provisioner(provs[i], "provisioners[" + std::to_string(i) + "]", config.authority.claims);
+        if (!p) return tl::unexpected(p.error());
+        config.authority.provisioners.push_back(std::move(*p));
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    return fail(Errc::invalid_argument, std::string("config: ") + e.what());
+  }
+  return config;
+}
+
+Result<Config> load_config(const std::filesystem::path& path) {
+  auto text = common::read_file(path, 1024 * 1024);
+  if (!text) return tl::unexpected(text.error());
+  auto dir = std::filesystem::absolute(path).parent_path();
+  auto config = parse_config(*text, dir);
+  if (!config) return tl::unexpected(with_context(config.error(), path.string()));
+  return config;
+}
+
+}  // namespace keystep::config
