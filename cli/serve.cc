@@ -1,0 +1,160 @@
+// keystep serve: the standalone CA server. Loads keystep.yaml, the
+// intermediate and its key, mints its own TLS certificate from the
+// intermediate (renewed at two thirds of its life), serves the step-ca API
+// over HTTPS, and stops cleanly on SIGINT or SIGTERM.
+
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include "cli/commands.h"
+#include "issuer/api/routes.h"
+#include "issuer/authority/authority.h"
+#include "issuer/authority/used_tokens.h"
+#include "issuer/common/file.h"
+#include "issuer/common/log.h"
+#include "issuer/config/config.h"
+#include "issuer/crypto/key.h"
+#include "issuer/crypto/password.h"
+#include "issuer/http/server.h"
+#include "issuer/policy/time_format.h"
+
+namespace keystep::cli {
+namespace {
+
+CommandSpec spec() {
+  CommandSpec s;
+  s.path = "serve";
+  s.summary = "run the CA server (step-ca compatible HTTPS API)";
+  s.description =
+      "Serves /health, /version, /roots, /roots.pem, /root/{sha256}, /intermediates, /provisioners, /sign\n"
+      "(under / and /1.0/) with a TLS certificate issued by the intermediate for the config's dnsNames.\n"
+      "Stops cleanly on SIGINT or SIGTERM.\n\n"
+      "Example:\n"
+      "  keystep serve --config ./ca/config/keystep.yaml --password-file pw.txt";
+  s.flags = {
+      {"config", "path of keystep.yaml"},
+      {"password-file", "file with the password of the intermediate key (overrides ca.passwordFile)"},
+      {"address", "listen address host:port, overriding the config (port 0 picks a free port)"},
+  };
+  return s;
+}
+
+std::shared_ptr<spdlog::logger> log() {
+  static auto logger = common::logger("server");
+  return logger;
+}
+
+Result<std::shared_ptr<const signing::CertificateAuthority>> load_ca(const config::Config& config,
+                                                                    const crypto::SecretBytes* password) {
+  auto root = common::read_file(config.ca.root);
+  if (!root) return tl::unexpected(with_context(root.error(), "ca.root"));
+  auto crt = common::read_file(config.ca.crt);
+  if (!crt) return tl::unexpected(with_context(crt.error(), "ca.crt"));
+  auto key = common::read_file(config.ca.key);
+  if (!key) return tl::unexpected(with_context(key.error(), "ca.key"));
+  auto ca = signing::CertificateAuthority::load({*crt, *key, *root, password}, std::chrono::system_clock::now());
+  OPENSSL_cleanse(key->data(), key->size());
+  return ca;
+}
+
+struct ServerCertificate {
+  http::TlsCredentials credentials;
+  common::TimePoint renew_at;
+};
+
+Result<ServerCertificate> mint_server_certificate(const authority::Authority& authority, std::chrono::hours lifetime) {
+  auto key = crypto::generate_key({});
+  if (!key) return tl::unexpected(key.error());
+  auto issued = authority.issue_server_certificate(key->get(), lifetime);
+  if (!issued) return tl::unexpected(issued.error());
+  auto key_pem = crypto::private_key_to_pem(key->get());
+  if (!key_pem) return tl::unexpected(key_pem.error());
+  const auto nb = issued->leaf.not_before();
+  const auto na = issued->leaf.not_after();
+  return ServerCertificate{{crypto::chain_to_pem(issued->chain), std::string(key_pem->view())}, nb + (na - nb) * 2 / 3};
+}
+
+int run(const Args& args) {
+  auto config_path = args.required("config");
+  if (!config_path) return usage_error(spec(), config_path.error().message);
+  auto config = config::load_config(*config_path);
+  if (!config) return fail_with(config.error().message);
+  common::set_log_level(config->log_level);
+  if (args.has("address")) {
+    if (auto hp = config::split_host_port(args.get("address")); !hp) return fail_with("flag --address: " + hp.error().message);
+    config->address = args.get("address");
+  }
+  std::optional<crypto::SecretBytes> password;
+  auto password_file = args.has("password-file") ? std::filesystem::path(args.get("password-file")) : config->ca.password_file;
+  if (!password_file.empty()) {
+    auto pw = crypto::read_password_file(password_file);
+    if (!pw) return fail_with(pw.error().message);
+    password = std::move(*pw);
+  }
+  auto ca = load_ca(*config, password ? &*password : nullptr);
+  password.reset();  // wiped: the key is decrypted
+  if (!ca) return fail_with(ca.error().message);
+
+  common::SystemClock clock;
+  authority::MemoryUsedTokens used_tokens(clock);
+  auto authority = authority::Authority::create(config->authority, *ca, clock, used_tokens);
+  if (!authority) return fail_with(authority.error().message);
+
+  auto cert = mint_server_certificate(**authority, config->tls_lifetime);
+  if (!cert) return fail_with("cannot issue the server certificate: " + cert.error().message);
+
+  // Block the stop signals before any thread starts, so only sigtimedwait
+  // below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto host_port = config::split_host_port(config->address);
+  http::ServerOptions options;
+  options.host = host_port->first;
+  options.port = host_port->second;
+  options.tls = cert->credentials;
+  http::Server server(options, api::make_router(**authority));
+  if (auto s = server.start(); !s) return fail_with(s.error().message);
+  const auto& intermediate = (*ca)->intermediate();
+  log()->info("server listening address={}:{} intermediate=\"{}\" intermediate_not_after={} provisioners={}",
+              options.host, server.port(), intermediate.subject(), policy::format_rfc3339(intermediate.not_after()),
+              (*authority)->provisioners().size());
+
+  auto renew_at = cert->renew_at;
+  for (;;) {
+    auto wait = std::chrono::duration_cast<std::chrono::seconds>(renew_at - std::chrono::system_clock::now());
+    timespec timeout{std::max<long>(1, static_cast<long>(wait.count())), 0};
+    int sig = sigtimedwait(&stop_signals, nullptr, &timeout);
+    if (sig == SIGINT || sig == SIGTERM) {
+      log()->info("server stopping signal={}", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      break;
+    }
+    if (std::chrono::system_clock::now() < renew_at) continue;  // EINTR or early wake
+    auto renewed = mint_server_certificate(**authority, config->tls_lifetime);
+    if (!renewed) {
+      log()->error("server certificate renewal failed error=\"{}\"", renewed.error().message);
+      renew_at = std::chrono::system_clock::now() + std::chrono::minutes(1);
+      continue;
+    }
+    if (auto s = server.set_tls_credentials(renewed->credentials); !s) {
+      log()->error("server certificate renewal failed error=\"{}\"", s.error().message);
+      renew_at = std::chrono::system_clock::now() + std::chrono::minutes(1);
+      continue;
+    }
+    renew_at = renewed->renew_at;
+    log()->info("server certificate renewed next_renewal={}", policy::format_rfc3339(renew_at));
+  }
+  server.stop();
+  log()->info("server stopped");
+  return 0;
+}
+
+}  // namespace
+
+Command serve_command() { return {spec(), run}; }
+
+}  // namespace keystep::cli
