@@ -52,7 +52,7 @@ done
   --provisioner admin --provisioner-key "$dir/pki/secrets/admin.jwk" --password-file "$dir/password.txt"
 
 openssl verify -CAfile "$dir/pki/certs/root_ca.crt" -untrusted "$dir/pki/certs/intermediate_ca.crt" "$dir/demo.crt"
-openssl x509 -in "$dir/demo.crt" -noout -subject -issuer -dates -ext subjectAltName,keyUsage,extendedKeyUsage
+openssl x509 -in "$dir/demo.crt" -noout -subject -issuer -dates -ext subjectAltName,keyUsage,extendedKeyUsage,subjectKeyIdentifier,authorityKeyIdentifier
 
 cat <<MSG
 

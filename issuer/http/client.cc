@@ -7,21 +7,14 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "issuer/http/beast_util.h"
 #include "issuer/http/tls_context.h"
 #include "issuer/http/url.h"
 
 namespace keystep::http {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace bh = boost::beast::http;
-using tcp = asio::ip::tcp;
-using Clock = std::chrono::steady_clock;
-
-// Boost 1.74's Beast speaks boost::string_view.
-std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
-beast::string_view bsv(std::string_view s) { return {s.data(), s.size()}; }
+using namespace detail;  // NOLINT: Beast/Asio aliases
 
 // run_op starts one asynchronous operation through start(handler) and
 // drives ioc until it completes; timeouts come from the tcp_stream.

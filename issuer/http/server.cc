@@ -122,7 +122,7 @@ Status Server::Impl::start() {
     });
   }
   started_ = true;
-  core.log->info("http server listening address={} tls={}", listen_address(core.options.host, port),
+  core.log->debug("http server listening address={} tls={}", listen_address(core.options.host, port),
                  core.options.tls.has_value());
   return ok();
 }
@@ -194,7 +194,7 @@ Status Server::Impl::set_tls_credentials(const TlsCredentials& credentials) {
   auto ctx = make_asio_context(credentials, core.options.client_ca_pem);
   if (!ctx) return tl::unexpected(ctx.error());
   core.tls.store(std::move(*ctx));
-  core.log->info("tls credentials replaced");
+  core.log->debug("tls credentials replaced");
   return ok();
 }
 
@@ -220,7 +220,7 @@ void Server::Impl::stop() {
       }
     }
     for (const auto& s : live) s->shutdown_if_idle();
-    core.log->info("http server stopping open_connections={}", live.size());
+    core.log->debug("http server stopping open_connections={}", live.size());
   }
   if (t_worker_core == &core) return;  // a handler called stop(): the pool drains by itself
   {
