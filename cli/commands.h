@@ -41,5 +41,6 @@ Command ca_provisioners_command();
 Command certificate_fingerprint_command();
 Command certificate_inspect_command();
 Command crypto_jwk_create_command();
+Command bench_sign_command();
 
 }  // namespace keystep::cli

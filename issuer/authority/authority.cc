@@ -123,6 +123,7 @@ Result<signing::IssuedCertificate> Authority::sign(const SignRequest& request) c
   if (auto s = name_policy_.check(grant->names); !s) return deny(s.error());
 
   signing::LeafRequest leaf{.public_key = csr->public_key(),
+                            .public_key_info = csr->public_key_info(),
                             .common_name = grant->subject,
                             .sans = {grant->names.dns, grant->names.ips, grant->names.emails, grant->names.uris},
                             .not_before = validity->not_before,

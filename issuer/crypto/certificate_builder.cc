@@ -134,6 +134,37 @@ Status CertificateBuilder::set_validity(common::TimePoint not_before, common::Ti
 
 Status CertificateBuilder::set_public_key(EVP_PKEY* key) {
   if (X509_set_pubkey(x509_.get(), key) != 1) return openssl_error(Errc::internal, "cannot set public key");
+  return add_subject_key_id();
+}
+
+Status CertificateBuilder::set_public_key_info(const X509_PUBKEY* spki) {
+  ASN1_OBJECT* key_alg = nullptr;
+  const unsigned char* bits = nullptr;
+  int bits_len = 0;
+  X509_ALGOR* algor = nullptr;
+  if (X509_PUBKEY_get0_param(&key_alg, &bits, &bits_len, &algor, spki) != 1 || bits_len <= 0) {
+    return openssl_error(Errc::invalid_argument, "malformed public key");
+  }
+  const ASN1_OBJECT* alg_oid = nullptr;
+  int param_type = V_ASN1_UNDEF;
+  const void* param = nullptr;
+  X509_ALGOR_get0(&alg_oid, &param_type, &param, algor);
+  void* param_copy = nullptr;
+  if (param_type == V_ASN1_OBJECT) {
+    param_copy = OBJ_dup(static_cast<const ASN1_OBJECT*>(param));
+  } else if (param_type != V_ASN1_UNDEF && param_type != V_ASN1_NULL) {
+    param_copy = ASN1_STRING_dup(static_cast<const ASN1_STRING*>(param));
+  }
+  auto* bits_copy = static_cast<unsigned char*>(OPENSSL_memdup(bits, static_cast<std::size_t>(bits_len)));
+  ASN1_OBJECT* oid_copy = OBJ_dup(alg_oid);
+  if (X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x509_.get()), oid_copy, param_type, param_copy, bits_copy,
+                             bits_len) != 1) {
+    return openssl_error(Errc::internal, "cannot set public key");
+  }
+  return add_subject_key_id();
+}
+
+Status CertificateBuilder::add_subject_key_id() {
   // subjectKeyIdentifier: SHA-1 of the subjectPublicKey bits (RFC 5280 4.2.1.2 method 1).
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

@@ -23,6 +23,7 @@ class Csr {
 
   [[nodiscard]] X509_REQ* get() const { return req_.get(); }
   [[nodiscard]] EVP_PKEY* public_key() const;  // borrowed
+  [[nodiscard]] const X509_PUBKEY* public_key_info() const { return X509_REQ_get_X509_PUBKEY(req_.get()); }
   [[nodiscard]] const common::Bytes& der() const { return der_; }
   [[nodiscard]] const std::string& common_name() const { return common_name_; }
   [[nodiscard]] const SubjectAltNames& sans() const { return sans_; }

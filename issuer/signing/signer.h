@@ -21,6 +21,7 @@ namespace keystep::signing {
 
 struct LeafRequest {
   EVP_PKEY* public_key = nullptr;  // borrowed; already checked by the key policy
+  const X509_PUBKEY* public_key_info = nullptr;  // borrowed; when set, copied as encoded (faster)
   std::string common_name;
   crypto::SubjectAltNames sans;
   common::TimePoint not_before;

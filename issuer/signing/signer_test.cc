@@ -5,6 +5,7 @@
 #include <set>
 
 #include "issuer/crypto/certificate_builder.h"
+#include "issuer/crypto/csr.h"
 #include "tests/support/pki.h"
 
 using namespace keystep;
@@ -146,4 +147,22 @@ TEST_CASE("Signer refuses names outside the intermediate's name constraints", "[
   auto denied = signer.sign(req);
   REQUIRE_FALSE(denied);
   CHECK(denied.error().code == Errc::permission_denied);
+}
+
+TEST_CASE("Signer copies a CSR's encoded public key unchanged for every key type", "[signing]") {
+  auto pki = testing::make_pki();
+  Signer signer(load(pki));
+  for (auto [kty, crv, bits] : {std::tuple{"EC", "P-256", 0}, std::tuple{"EC", "P-384", 0},
+                                std::tuple{"RSA", "", 2048}, std::tuple{"OKP", "", 0}}) {
+    auto key = testing::make_key(kty, crv, bits);
+    auto csr = Csr::from_pem(testing::make_csr_pem(key.get(), {.cn = "k.internal"}));
+    REQUIRE(csr);
+    auto req = leaf_request(csr->public_key());
+    req.public_key_info = csr->public_key_info();
+    auto issued = signer.sign(req);
+    REQUIRE(issued);
+    CHECK(same_public_key(issued->leaf.public_key(), key.get()));
+    CHECK(verifies(*issued, pki.root_pem));
+    CHECK(X509_get0_subject_key_id(issued->leaf.get()) != nullptr);
+  }
 }
