@@ -1,6 +1,9 @@
 #include "cli/ca_material.h"
 
 #include "issuer/common/duration.h"
+#include "issuer/policy/names.h"
+#include "issuer/signing/certificate_authority.h"
+#include "issuer/signing/signer.h"
 
 namespace keystep::cli {
 
@@ -57,6 +60,24 @@ Result<crypto::Certificate> sign_intermediate(const IntermediateSpec& spec, cons
     if (!s) return tl::unexpected(s.error());
   }
   return b.sign(root_key);
+}
+
+Status check_serves_names(const std::string& chain_pem, std::string_view key_pem, const std::string& root_pem,
+                          const std::vector<std::string>& names) {
+  const auto now = std::chrono::system_clock::now();
+  auto ca = signing::CertificateAuthority::load({chain_pem, std::string(key_pem), root_pem}, now);
+  if (!ca) return tl::unexpected(ca.error());
+  auto split = policy::split_sans(names);
+  signing::LeafRequest leaf{.public_key = (*ca)->key(),
+                            .common_name = names.front(),
+                            .sans = {split.dns, split.ips, split.emails, split.uris},
+                            .not_before = now,
+                            .not_after = now + std::chrono::hours(1)};
+  auto issued = signing::Signer(*ca).sign(leaf);
+  if (!issued) {
+    return fail(Errc::invalid_argument, "the CA could not serve its own names (--dns): " + issued.error().message);
+  }
+  return ok();
 }
 
 }  // namespace keystep::cli

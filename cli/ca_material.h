@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "cli/args.h"
 #include "issuer/common/clock.h"
@@ -34,5 +36,11 @@ struct IntermediateSpec {
 // to the root's.
 [[nodiscard]] Result<crypto::Certificate> sign_intermediate(const IntermediateSpec& spec, const crypto::Certificate& root,
                                                             EVP_PKEY* root_key);
+
+// check_serves_names issues (and discards) a leaf for the CA server's own
+// names, so a PKI whose name constraints exclude them is refused at init
+// rather than when `keystep serve` starts.
+[[nodiscard]] Status check_serves_names(const std::string& chain_pem, std::string_view key_pem,
+                                        const std::string& root_pem, const std::vector<std::string>& names);
 
 }  // namespace keystep::cli

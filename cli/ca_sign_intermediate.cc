@@ -42,11 +42,11 @@ CommandSpec spec() {
 int run(const Args& args) {
   const auto& pos = args.positional();
   auto root_cert_path = args.required("root-cert");
-  if (!root_cert_path) return fail_with(root_cert_path.error().message);
+  if (!root_cert_path) return usage_error(spec(), root_cert_path.error().message);
   auto root_key_path = args.required("root-key");
-  if (!root_key_path) return fail_with(root_key_path.error().message);
+  if (!root_key_path) return usage_error(spec(), root_key_path.error().message);
   auto lifetime = parse_ca_lifetime("duration", args.get("duration", "5y"));
-  if (!lifetime) return fail_with(lifetime.error().message);
+  if (!lifetime) return usage_error(spec(), lifetime.error().message);
   if (!args.has("force") && std::filesystem::exists(pos[1])) {
     return fail_with(pos[1] + " exists; use --force to overwrite it");
   }

@@ -206,13 +206,13 @@ Result<ProvisionerFiles> make_provisioner(const crypto::SecretBytes* password) {
 
 int run(const Args& args) {
   auto name = args.required("name");
-  if (!name) return fail_with(name.error().message);
+  if (!name) return usage_error(spec(), name.error().message);
   auto out = args.required("out");
-  if (!out) return fail_with(out.error().message);
+  if (!out) return usage_error(spec(), out.error().message);
   auto dns = args.all("dns");
-  if (dns.empty()) return fail_with("flag --dns is required");
+  if (dns.empty()) return usage_error(spec(), "flag --dns is required");
   if (args.has("password-file") == args.has("no-password")) {
-    return fail_with("give exactly one of --password-file FILE and --no-password");
+    return usage_error(spec(), "give exactly one of --password-file FILE and --no-password");
   }
   std::optional<crypto::SecretBytes> password;
   if (args.has("password-file")) {
@@ -223,20 +223,20 @@ int run(const Args& args) {
   const crypto::SecretBytes* pw = password ? &*password : nullptr;
   const std::string provisioner = args.get("provisioner", "admin");
   if (provisioner.empty() || provisioner.find_first_of("/\\ ") != std::string::npos) {
-    return fail_with("flag --provisioner: \"" + provisioner + "\" must be a non-empty name without spaces or slashes");
+    return usage_error(spec(), "flag --provisioner: \"" + provisioner + "\" must be a non-empty name without spaces or slashes");
   }
   auto key_spec = crypto::parse_key_spec(args.get("kty"), args.get("crv"), args.get_int("size", 0).value_or(-1));
-  if (!key_spec) return fail_with(key_spec.error().message);
+  if (!key_spec) return usage_error(spec(), key_spec.error().message);
   auto root_life = parse_ca_lifetime("root-duration", args.get("root-duration", "10y"));
-  if (!root_life) return fail_with(root_life.error().message);
+  if (!root_life) return usage_error(spec(), root_life.error().message);
   auto inter_life = parse_ca_lifetime("intermediate-duration", args.get("intermediate-duration", "5y"));
-  if (!inter_life) return fail_with(inter_life.error().message);
+  if (!inter_life) return usage_error(spec(), inter_life.error().message);
   const bool csr_only = args.has("intermediate-csr-only");
   const bool adopt = args.has("root-cert") || args.has("intermediate-cert") || args.has("intermediate-key");
   if (adopt && !(args.has("root-cert") && args.has("intermediate-cert") && args.has("intermediate-key"))) {
-    return fail_with("adopting a PKI needs all of --root-cert, --intermediate-cert and --intermediate-key");
+    return usage_error(spec(), "adopting a PKI needs all of --root-cert, --intermediate-cert and --intermediate-key");
   }
-  if (adopt && csr_only) return fail_with("--intermediate-csr-only cannot be combined with --root-cert");
+  if (adopt && csr_only) return usage_error(spec(), "--intermediate-csr-only cannot be combined with --root-cert");
 
   PkiLayout layout{fs::path(*out)};
   if (!args.has("force") && (fs::exists(layout.config()) || fs::exists(layout.intermediate_key()))) {
@@ -271,6 +271,9 @@ int run(const Args& args) {
     auto plain = crypto::private_key_to_pem((*ca)->key());
     if (!plain) return fail_with(plain.error().message);
     secret_key_pem = std::move(*plain);
+    if (auto s = check_serves_names(chain_pem, secret_key_pem.view(), root_pem, dns); !s) {
+      return fail_with(s.error().message);
+    }
     for (auto s : {write(layout.root_cert(), root_pem, kPublic), write(layout.intermediate_cert(), chain_pem, kPublic),
                    write(layout.intermediate_key(), *key, kPrivate)}) {
       if (!s) return fail_with(s.error().message);
@@ -280,10 +283,10 @@ int run(const Args& args) {
     if (!inter_key) return fail_with(inter_key.error().message);
     auto inter_key_pem = crypto::private_key_to_pem(inter_key->get(), pw);
     if (!inter_key_pem) return fail_with(inter_key_pem.error().message);
-    if (auto s = write(layout.intermediate_key(), inter_key_pem->view(), kPrivate); !s) return fail_with(s.error().message);
     if (csr_only) {
       auto csr = make_csr(inter_key->get(), *name);
       if (!csr) return fail_with(csr.error().message);
+      if (auto s = write(layout.intermediate_key(), inter_key_pem->view(), kPrivate); !s) return fail_with(s.error().message);
       if (auto s = write(layout.intermediate_csr(), *csr, kPublic); !s) return fail_with(s.error().message);
     } else {
       auto root_key = crypto::generate_key(*key_spec);
@@ -308,8 +311,12 @@ int run(const Args& args) {
       auto plain = crypto::private_key_to_pem(inter_key->get());
       if (!plain) return fail_with(plain.error().message);
       secret_key_pem = std::move(*plain);
+      if (auto s = check_serves_names(chain_pem, secret_key_pem.view(), root_pem, dns); !s) {
+        return fail_with(s.error().message);
+      }
       for (auto s : {write(layout.root_cert(), root_pem, kPublic), write(layout.root_key(), root_key_pem->view(), kPrivate),
-                     write(layout.intermediate_cert(), chain_pem, kPublic)}) {
+                     write(layout.intermediate_cert(), chain_pem, kPublic),
+                     write(layout.intermediate_key(), inter_key_pem->view(), kPrivate)}) {
         if (!s) return fail_with(s.error().message);
       }
     }

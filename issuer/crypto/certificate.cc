@@ -33,9 +33,12 @@ std::string ip_to_string(const ASN1_OCTET_STRING* ip) {
 
 }  // namespace
 
-Certificate::Certificate(X509Ptr x509) {
+Certificate::Certificate(X509Ptr x509) : Certificate(std::move(x509), nullptr) {}
+
+Certificate::Certificate(X509Ptr x509, EvpPkeyPtr public_key) {
   auto data = std::make_shared<Data>();
   data->x509 = std::move(x509);
+  data->public_key = std::move(public_key);
   int len = i2d_X509(data->x509.get(), nullptr);
   data->der.resize(static_cast<std::size_t>(len > 0 ? len : 0));
   unsigned char* p = data->der.data();
@@ -76,7 +79,9 @@ Result<std::vector<Certificate>> Certificate::chain_from_pem(std::string_view pe
   return chain;
 }
 
-EVP_PKEY* Certificate::public_key() const { return X509_get0_pubkey(get()); }
+EVP_PKEY* Certificate::public_key() const {
+  return data_->public_key ? data_->public_key.get() : X509_get0_pubkey(get());
+}
 
 std::string Certificate::sha256_hex() const { return crypto::sha256_hex(der().data(), der().size()); }
 

@@ -30,6 +30,9 @@ class Certificate {
   // kMaxChainLength); an empty bundle is an error.
   [[nodiscard]] static Result<std::vector<Certificate>> chain_from_pem(std::string_view pem);
   explicit Certificate(X509Ptr x509);
+  // This form also records the certificate's public key when the X509 was
+  // built without a decoded key (CertificateBuilder::set_public_key_info).
+  Certificate(X509Ptr x509, EvpPkeyPtr public_key);
 
   [[nodiscard]] X509* get() const { return data_->x509.get(); }
   [[nodiscard]] EVP_PKEY* public_key() const;  // borrowed
@@ -52,6 +55,7 @@ class Certificate {
  private:
   struct Data {
     X509Ptr x509;
+    EvpPkeyPtr public_key;  // set when X509_get0_pubkey cannot decode it
     common::Bytes der;
     std::string pem;
   };

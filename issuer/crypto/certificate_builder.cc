@@ -137,7 +137,9 @@ Status CertificateBuilder::set_public_key(EVP_PKEY* key) {
   return add_subject_key_id();
 }
 
-Status CertificateBuilder::set_public_key_info(const X509_PUBKEY* spki) {
+Status CertificateBuilder::set_public_key_info(const X509_PUBKEY* spki, EVP_PKEY* key) {
+  EVP_PKEY_up_ref(key);
+  known_key_.reset(key);
   ASN1_OBJECT* key_alg = nullptr;
   const unsigned char* bits = nullptr;
   int bits_len = 0;
@@ -277,7 +279,7 @@ Result<Certificate> CertificateBuilder::sign(EVP_PKEY* issuer_key) {
   if (X509_sign(x509_.get(), issuer_key, signature_digest(issuer_key)) <= 0) {
     return openssl_error(Errc::internal, "cannot sign certificate");
   }
-  return Certificate(std::move(x509_));
+  return Certificate(std::move(x509_), std::move(known_key_));
 }
 
 }  // namespace keystep::crypto

@@ -42,8 +42,9 @@ class CertificateBuilder {
   Status set_public_key(EVP_PKEY* key);  // borrowed; also sets subjectKeyIdentifier
   // set_public_key_info copies an already encoded SubjectPublicKeyInfo (a
   // CSR's) as it is. Unlike set_public_key it runs no OpenSSL 3 encoder or
-  // decoder, which would cost more than the signature itself.
-  Status set_public_key_info(const X509_PUBKEY* spki);
+  // decoder, which would cost more than the signature itself. `key` is the
+  // same key, decoded (borrowed): the signed Certificate reports it.
+  Status set_public_key_info(const X509_PUBKEY* spki, EVP_PKEY* key);
   Status add_basic_constraints(bool is_ca, int path_length /*-1: none*/);
   Status add_key_usage(int ku_bits);  // KU_DIGITAL_SIGNATURE | ... ; always critical
   Status add_ext_key_usage(const std::vector<int>& nids);
@@ -58,6 +59,7 @@ class CertificateBuilder {
   Status add_i2d(int nid, void* value, bool critical);
   Status add_subject_key_id();
   X509Ptr x509_;
+  EvpPkeyPtr known_key_;  // the key behind set_public_key_info
   bool self_issued_ = false;
 };
 

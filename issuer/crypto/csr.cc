@@ -22,7 +22,10 @@ Result<Csr> Csr::from_pem(std::string_view pem) {
   if (pem.size() > kMaxCsrPemBytes) return fail(Errc::invalid_argument, "csr larger than 64 KiB");
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   X509ReqPtr req(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
-  if (!req) return openssl_error(Errc::invalid_argument, "csr is not PEM");
+  if (!req) {
+    ERR_clear_error();  // OpenSSL's reason for garbage input ("too long") misleads
+    return fail(Errc::invalid_argument, "csr is not a PEM certificate request");
+  }
   return finish(std::move(req));
 }
 

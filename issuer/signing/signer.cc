@@ -15,7 +15,7 @@ Result<IssuedCertificate> Signer::sign(const LeafRequest& request) const {
   if (auto s = b.set_subject_common_name(request.common_name); !s) return tl::unexpected(s.error());
   if (auto s = b.set_issuer(issuer); !s) return tl::unexpected(s.error());
   if (auto s = b.set_validity(request.not_before, not_after); !s) return tl::unexpected(s.error());
-  if (auto s = request.public_key_info != nullptr ? b.set_public_key_info(request.public_key_info)
+  if (auto s = request.public_key_info != nullptr ? b.set_public_key_info(request.public_key_info, request.public_key)
                                                   : b.set_public_key(request.public_key);
       !s) {
     return tl::unexpected(s.error());

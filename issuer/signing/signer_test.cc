@@ -22,14 +22,16 @@ std::shared_ptr<const CertificateAuthority> load(const testing::TestPki& pki) {
   return *ca;
 }
 
+// verifies checks the chain as a client would: from the encoded leaf.
 bool verifies(const IssuedCertificate& issued, const std::string& root_pem) {
   auto root = Certificate::from_pem(root_pem);
+  auto leaf = Certificate::from_der(issued.leaf.der().data(), issued.leaf.der().size());
   X509StorePtr store(X509_STORE_new());
   X509_STORE_add_cert(store.get(), root->get());
   STACK_OF(X509)* untrusted = sk_X509_new_null();
   for (std::size_t i = 1; i < issued.chain.size(); ++i) sk_X509_push(untrusted, issued.chain[i].get());
   X509StoreCtxPtr ctx(X509_STORE_CTX_new());
-  X509_STORE_CTX_init(ctx.get(), store.get(), issued.leaf.get(), untrusted);
+  X509_STORE_CTX_init(ctx.get(), store.get(), leaf->get(), untrusted);
   X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_SERVER);
   bool ok = X509_verify_cert(ctx.get()) == 1;
   sk_X509_free(untrusted);
@@ -162,6 +164,9 @@ TEST_CASE("Signer copies a CSR's encoded public key unchanged for every key type
     auto issued = signer.sign(req);
     REQUIRE(issued);
     CHECK(same_public_key(issued->leaf.public_key(), key.get()));
+    auto reparsed = Certificate::from_der(issued->leaf.der().data(), issued->leaf.der().size());
+    REQUIRE(reparsed);
+    CHECK(same_public_key(reparsed->public_key(), key.get()));
     CHECK(verifies(*issued, pki.root_pem));
     CHECK(X509_get0_subject_key_id(issued->leaf.get()) != nullptr);
   }
