@@ -63,16 +63,17 @@ struct ServerCertificate {
   common::TimePoint renew_at;
 };
 
-Result<ServerCertificate> mint_server_certificate(const authority::Authority& authority, std::chrono::hours lifetime) {
+// mint_server_certificate issues the server's TLS certificate; it is due for
+// renewal two thirds of its lifetime after issuance.
+Result<ServerCertificate> mint_server_certificate(const authority::Authority& authority, std::chrono::seconds lifetime) {
   auto key = crypto::generate_key({});
   if (!key) return tl::unexpected(key.error());
   auto issued = authority.issue_server_certificate(key->get(), lifetime);
   if (!issued) return tl::unexpected(issued.error());
   auto key_pem = crypto::private_key_to_pem(key->get());
   if (!key_pem) return tl::unexpected(key_pem.error());
-  const auto nb = issued->leaf.not_before();
-  const auto na = issued->leaf.not_after();
-  return ServerCertificate{{crypto::chain_to_pem(issued->chain), std::string(key_pem->view())}, nb + (na - nb) * 2 / 3};
+  return ServerCertificate{{crypto::chain_to_pem(issued->chain), std::string(key_pem->view())},
+                           std::chrono::system_clock::now() + lifetime * 2 / 3};
 }
 
 int run(const Args& args) {
@@ -147,6 +148,7 @@ int run(const Args& args) {
     }
     renew_at = renewed->renew_at;
     log()->info("server certificate renewed next_renewal={}", policy::format_rfc3339(renew_at));
+    log()->flush();
   }
   server.stop();
   log()->info("server stopped");

@@ -137,7 +137,7 @@ Result<signing::IssuedCertificate> Authority::sign(const SignRequest& request) c
 }
 
 Result<signing::IssuedCertificate> Authority::issue_server_certificate(EVP_PKEY* key,
-                                                                       std::chrono::hours lifetime) const {
+                                                                       std::chrono::seconds lifetime) const {
   crypto::SubjectAltNames sans;
   for (const auto& name : options_.dns_names) {
     auto kind = policy::classify_san(name);

@@ -54,7 +54,7 @@ class Authority {
   // issue_server_certificate makes the CA server's own TLS certificate for
   // its DNS names (no provisioner extension).
   [[nodiscard]] Result<signing::IssuedCertificate> issue_server_certificate(EVP_PKEY* key,
-                                                                            std::chrono::hours lifetime) const;
+                                                                            std::chrono::seconds lifetime) const;
 
   [[nodiscard]] std::shared_ptr<const signing::CertificateAuthority> ca() const { return ca_.load(); }
   void rotate(std::shared_ptr<const signing::CertificateAuthority> ca) { ca_.store(std::move(ca)); }

@@ -271,9 +271,9 @@ Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& 
     if (root["tlsCertDuration"]) {
       auto d = duration(root["tlsCertDuration"], "tlsCertDuration");
       if (!d) return tl::unexpected(d.error());
-      auto hours = std::chrono::duration_cast<std::chrono::hours>(*d);
-      if (hours < std::chrono::hours(1)) return bad("tlsCertDuration", "must be at least 1h");
-      config.tls_lifetime = hours;
+      auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(*d);
+      if (lifetime < std::chrono::seconds(5)) return bad("tlsCertDuration", "must be at least 5s");
+      config.tls_lifetime = lifetime;
     }
     if (root["disableIssuedAtCheck"]) {
       auto b = boolean(root["disableIssuedAtCheck"], "disableIssuedAtCheck");

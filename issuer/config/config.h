@@ -27,7 +27,7 @@ struct Config {
   std::string address = "127.0.0.1:9000";  // address: host:port of the HTTPS listener
   std::string log_level = "info";          // logLevel: debug, info, warn, error
   CaFiles ca;
-  std::chrono::hours tls_lifetime{24};     // tlsCertDuration: lifetime of the server's own certificate
+  std::chrono::seconds tls_lifetime{std::chrono::hours(24)};  // tlsCertDuration: the server certificate's lifetime
   authority::AuthorityOptions authority;   // dnsNames, claims, policy, backdate, provisioners, ...
 };
 

@@ -4,9 +4,13 @@
 // each trusting only the PKI's root.
 
 #include <yaml-cpp/yaml.h>
+#include <fstream>
+#include <thread>
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "issuer/crypto/certificate.h"
 #include "tests/integration/ca_fixture.h"
 #include "tests/integration/openssl_cli.h"
 
@@ -125,6 +129,29 @@ TEST_CASE("the server presents its leaf and the intermediate, not the root, for 
   INFO(curl.describe());
   CHECK(curl.exit_code == 0);
   CHECK(curl.out == read_text(ca.pki.root_cert()));
+}
+
+TEST_CASE("the server renews its own TLS certificate from the intermediate before it expires", "[api]") {
+  RunningCa ca({.password = false}, [](const Pki& pki) {
+    std::ofstream(pki.config(), std::ios::app) << "tlsCertDuration: 6s\n";
+  });
+  auto serial_of = [&] {
+    auto r = ca.http.get("/health");
+    REQUIRE(r.peer_chain_der.size() == 2);
+    const auto& der = r.peer_chain_der[0];
+    auto leaf = crypto::Certificate::from_der(reinterpret_cast<const unsigned char*>(der.data()), der.size());
+    REQUIRE(leaf);
+    return std::pair{leaf->serial_hex(), leaf->not_after() - leaf->not_before()};
+  };
+  auto [first, lifetime] = serial_of();
+  CHECK(lifetime == std::chrono::seconds(6 + 60));  // lifetime plus the 1m backdate
+  // Renewal is due 4 s after start; allow 15 s.
+  for (int i = 0; i < 150 && ca.server.count("server certificate renewed") == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE(ca.server.count("server certificate renewed") >= 1);
+  auto [second, unused] = serial_of();
+  CHECK(second != first);
 }
 
 // Provisioner is one JWK provisioner of ThreeProvisioners.
