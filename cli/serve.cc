@@ -28,7 +28,7 @@ CommandSpec spec() {
   s.summary = "run the CA server (step-ca compatible HTTPS API)";
   s.description =
       "Serves /health, /version, /roots, /roots.pem, /root/{sha256}, /intermediates, /provisioners, /sign\n"
-      "(under / and /1.0/) with a TLS certificate issued by the intermediate for the config's dnsNames.\n"
+      "(under / and /1.0/) and Prometheus metrics at /metrics, with a TLS certificate issued by the intermediate for the config's dnsNames.\n"
       "Stops cleanly on SIGINT or SIGTERM.\n\n"
       "Example:\n"
       "  keystep serve --config ./ca/config/keystep.yaml --password-file pw.txt";
@@ -99,7 +99,9 @@ int run(const Args& args) {
 
   common::SystemClock clock;
   authority::MemoryUsedTokens used_tokens(clock);
-  auto authority = authority::Authority::create(config->authority, *ca, clock, used_tokens);
+  metrics::Metrics metrics(clock);
+  metrics.set_intermediate_not_after((*ca)->intermediate().not_after());
+  auto authority = authority::Authority::create(config->authority, *ca, clock, used_tokens, &metrics);
   if (!authority) return fail_with(authority.error().message);
 
   auto cert = mint_server_certificate(**authority, config->tls_lifetime);
@@ -118,7 +120,7 @@ int run(const Args& args) {
   options.host = host_port->first;
   options.port = host_port->second;
   options.tls = cert->credentials;
-  http::Server server(options, api::make_router(**authority));
+  http::Server server(options, api::make_router(**authority, &metrics));
   if (auto s = server.start(); !s) return fail_with(s.error().message);
   const auto& intermediate = (*ca)->intermediate();
   log()->info("server listening address={}:{} intermediate=\"{}\" intermediate_not_after={} provisioners={}",

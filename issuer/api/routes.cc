@@ -78,8 +78,16 @@ http::Response provisioners(const authority::Authority& authority, const http::R
 
 }  // namespace
 
-std::shared_ptr<http::Router> make_router(const authority::Authority& authority) {
+std::shared_ptr<http::Router> make_router(const authority::Authority& authority, metrics::Metrics* metrics) {
   auto router = std::make_shared<http::Router>();
+  if (metrics != nullptr) {
+    router->add("GET", "/metrics", [metrics](const http::Request&) {
+      return http::Response::text(200, metrics->render(), "text/plain; version=0.0.4; charset=utf-8");
+    });
+    router->set_observer([metrics](const http::Request& req, const http::Response& res) {
+      metrics->http_request(req.route.empty() ? "unmatched" : req.route, res.status);
+    });
+  }
   const authority::Authority* a = &authority;
   for (std::string prefix : {"", "/1.0"}) {
     router->add("GET", prefix + "/health", [](const http::Request&) {

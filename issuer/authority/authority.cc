@@ -16,24 +16,27 @@ std::shared_ptr<spdlog::logger> log() {
 }  // namespace
 
 Authority::Authority(AuthorityOptions options, std::shared_ptr<const signing::CertificateAuthority> ca,
-                     const common::Clock& clock, UsedTokens& used_tokens)
+                     const common::Clock& clock, UsedTokens& used_tokens, metrics::Metrics* metrics)
     : options_(std::move(options)),
       ca_(std::move(ca)),
       clock_(clock),
       used_tokens_(used_tokens),
+      metrics_(metrics),
       audiences_(options_.dns_names),
       started_at_(std::chrono::time_point_cast<std::chrono::seconds>(clock.now())) {}
 
 Result<std::unique_ptr<Authority>> Authority::create(AuthorityOptions options,
                                                      std::shared_ptr<const signing::CertificateAuthority> ca,
-                                                     const common::Clock& clock, UsedTokens& used_tokens) {
+                                                     const common::Clock& clock, UsedTokens& used_tokens,
+                                                     metrics::Metrics* metrics) {
   if (options.dns_names.empty()) return fail(Errc::invalid_argument, "dnsNames: at least one name is required");
   if (auto s = policy::validate_claims(options.claims, "claims"); !s) return tl::unexpected(s.error());
   if (options.backdate < std::chrono::seconds(0)) return fail(Errc::invalid_argument, "backdate: must not be negative");
   auto name_policy = policy::NamePolicy::create(options.policy, "policy");
   if (!name_policy) return tl::unexpected(name_policy.error());
   auto configs = std::move(options.provisioners);
-  std::unique_ptr<Authority> authority(new Authority(std::move(options), std::move(ca), clock, used_tokens));
+  std::unique_ptr<Authority> authority(
+      new Authority(std::move(options), std::move(ca), clock, used_tokens, metrics));
   authority->name_policy_ = std::move(*name_policy);
   for (auto& config : configs) {
     auto p = provisioners::JwkProvisioner::create(std::move(config), authority->options_.claims);
@@ -82,45 +85,75 @@ Result<provisioners::TokenGrant> Authority::authorize(std::string_view ott, prov
   // Single use, recorded only once the token is proven authentic, so an
   // unsigned token cannot burn somebody else's id.
   if (auto used = used_tokens_.use(p.name(), grant->token_id, grant->expires_at); !used) {
-    if (used.error().code == Errc::already_exists) return fail(Errc::unauthenticated, "token already used");
-    return tl::unexpected(used.error());
+    return tl::unexpected(used.error());  // already_exists: a replay
   }
   *provisioner = &p;
   return grant;
 }
 
 Result<signing::IssuedCertificate> Authority::sign(const SignRequest& request) const {
-  if (request.csr_pem.empty()) return fail(Errc::invalid_argument, "missing csr");
-  if (request.ott.empty()) return fail(Errc::invalid_argument, "missing ott");
+  const auto started = std::chrono::steady_clock::now();
+  std::string provisioner_name;
+  auto issued = sign_request(request, &provisioner_name);
+  if (metrics_ != nullptr) {
+    if (issued) {
+      metrics_->certificate_issued(provisioner_name, true);
+      metrics_->sign_duration(std::chrono::steady_clock::now() - started);
+    } else {
+      metrics_->request_denied(issued.error().reason);
+      if (!provisioner_name.empty()) metrics_->certificate_issued(provisioner_name, false);
+    }
+  }
+  if (!issued) return tl::unexpected(std::move(issued.error().error));
+  return std::move(*issued);
+}
+
+tl::expected<signing::IssuedCertificate, Authority::Denial> Authority::sign_request(const SignRequest& request,
+                                                                                 std::string* provisioner_name) const {
+  using metrics::DenialReason;
+  auto refuse = [](DenialReason reason, Error e) { return tl::unexpected(Denial{std::move(e), reason}); };
+  if (request.csr_pem.empty()) return refuse(DenialReason::bad_request, {Errc::invalid_argument, "missing csr"});
+  if (request.ott.empty()) return refuse(DenialReason::bad_request, {Errc::invalid_argument, "missing ott"});
   auto csr = crypto::Csr::from_pem(request.csr_pem);
-  if (!csr) return tl::unexpected(with_context(csr.error(), "invalid csr"));
+  if (!csr) return refuse(DenialReason::bad_request, with_context(csr.error(), "invalid csr"));
   auto not_before = policy::parse_time_or_duration(request.not_before);
-  if (!not_before) return tl::unexpected(with_context(not_before.error(), "notBefore"));
+  if (!not_before) return refuse(DenialReason::bad_request, with_context(not_before.error(), "notBefore"));
   auto not_after = policy::parse_time_or_duration(request.not_after);
-  if (!not_after) return tl::unexpected(with_context(not_after.error(), "notAfter"));
+  if (!not_after) return refuse(DenialReason::bad_request, with_context(not_after.error(), "notAfter"));
 
   const provisioners::JwkProvisioner* provisioner = nullptr;
   auto grant = authorize(request.ott, provisioners::Audience::sign, &provisioner);
   if (!grant) {
     log()->info("certificate denied reason=\"{}\"", grant.error().message);
-    return tl::unexpected(grant.error());
+    if (grant.error().code == Errc::already_exists) {
+      return refuse(DenialReason::token_replayed, {Errc::unauthenticated, grant.error().message});
+    }
+    const bool unavailable = grant.error().code == Errc::unavailable || grant.error().code == Errc::internal;
+    return refuse(unavailable ? DenialReason::unavailable : DenialReason::bad_token, grant.error());
   }
-  auto deny = [&](const Error& e) {
+  *provisioner_name = provisioner->name();
+  auto deny = [&](DenialReason reason, const Error& e) {
     log()->info("certificate denied provisioner={} subject={} reason=\"{}\"", provisioner->name(), grant->subject,
                 e.message);
-    return tl::unexpected(e);
+    return refuse(reason, e);
   };
-  if (auto s = provisioners::check_csr_against_grant(*csr, *grant); !s) return deny(s.error());
-  if (auto s = crypto::check_leaf_key(csr->public_key()); !s) return deny(s.error());
+  if (auto s = provisioners::check_csr_against_grant(*csr, *grant); !s) {
+    return deny(DenialReason::name_not_allowed, s.error());
+  }
+  if (auto s = crypto::check_leaf_key(csr->public_key()); !s) return deny(DenialReason::key_rejected, s.error());
   if (csr->requests_ca()) {
-    return deny(Error{Errc::permission_denied, "certificate request asks for a CA certificate; this CA issues leaves only"});
+    return deny(DenialReason::ca_not_allowed,
+                {Errc::permission_denied, "certificate request asks for a CA certificate; this CA issues leaves only"});
   }
   auto ca = ca_.load();
   const auto now = clock_.now();
   auto validity = policy::compute_validity(provisioner->claims(), now, options_.backdate, *not_before, *not_after,
                                            ca->intermediate().not_after());
-  if (!validity) return deny(validity.error());
-  if (auto s = name_policy_.check(grant->names); !s) return deny(s.error());
+  if (!validity) {
+    const bool ca_state = validity.error().code == Errc::failed_precondition;
+    return deny(ca_state ? DenialReason::unavailable : DenialReason::lifetime_rejected, validity.error());
+  }
+  if (auto s = name_policy_.check(grant->names); !s) return deny(DenialReason::name_not_allowed, s.error());
 
   signing::LeafRequest leaf{.public_key = csr->public_key(),
                             .public_key_info = csr->public_key_info(),
@@ -130,10 +163,13 @@ Result<signing::IssuedCertificate> Authority::sign(const SignRequest& request) c
                             .not_after = validity->not_after,
                             .provisioner = grant->provisioner};
   auto issued = signing::Signer(ca).sign(leaf);
-  if (!issued) return deny(issued.error());
+  if (!issued) {
+    const bool constraint = issued.error().code == Errc::permission_denied;
+    return deny(constraint ? DenialReason::name_not_allowed : DenialReason::unavailable, issued.error());
+  }
   log()->info("certificate issued serial={} provisioner={} subject={} not_after={}", issued->leaf.serial_decimal(),
               provisioner->name(), grant->subject, policy::format_rfc3339(issued->leaf.not_after()));
-  return issued;
+  return std::move(*issued);
 }
 
 Result<signing::IssuedCertificate> Authority::issue_server_certificate(EVP_PKEY* key,

@@ -18,6 +18,7 @@
 #include "issuer/authority/used_tokens.h"
 #include "issuer/common/clock.h"
 #include "issuer/common/error.h"
+#include "issuer/metrics/metrics.h"
 #include "issuer/policy/claims.h"
 #include "issuer/policy/name_policy.h"
 #include "issuer/provisioners/jwk/audiences.h"
@@ -47,7 +48,8 @@ class Authority {
  public:
   [[nodiscard]] static Result<std::unique_ptr<Authority>> create(AuthorityOptions options,
                                                                  std::shared_ptr<const signing::CertificateAuthority> ca,
-                                                                 const common::Clock& clock, UsedTokens& used_tokens);
+                                                                 const common::Clock& clock, UsedTokens& used_tokens,
+                                                                 metrics::Metrics* metrics = nullptr);
 
   [[nodiscard]] Result<signing::IssuedCertificate> sign(const SignRequest& request) const;
 
@@ -65,8 +67,16 @@ class Authority {
   [[nodiscard]] common::TimePoint started_at() const { return started_at_; }
 
  private:
+  struct Denial {
+    Error error;
+    metrics::DenialReason reason;
+  };
   Authority(AuthorityOptions options, std::shared_ptr<const signing::CertificateAuthority> ca,
-            const common::Clock& clock, UsedTokens& used_tokens);
+            const common::Clock& clock, UsedTokens& used_tokens, metrics::Metrics* metrics);
+  [[nodiscard]] tl::expected<signing::IssuedCertificate, Denial> sign_request(const SignRequest& request,
+                                                                              std::string* provisioner_name) const;
+  // authorize verifies a token and records its id as used; a replay is
+  // already_exists ("token already used").
   [[nodiscard]] Result<provisioners::TokenGrant> authorize(std::string_view ott, provisioners::Audience kind,
                                                            const provisioners::JwkProvisioner** provisioner) const;
 
@@ -74,6 +84,7 @@ class Authority {
   std::atomic<std::shared_ptr<const signing::CertificateAuthority>> ca_;
   const common::Clock& clock_;
   UsedTokens& used_tokens_;
+  metrics::Metrics* metrics_;  // optional
   provisioners::Audiences audiences_;
   policy::NamePolicy name_policy_;
   std::vector<provisioners::JwkProvisioner> provisioners_;

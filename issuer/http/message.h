@@ -28,6 +28,7 @@ struct Request {
   HeaderList headers;  // in arrival order, names as sent
   std::string body;
   std::map<std::string, std::string> params;  // route parameters, filled by Router
+  std::string route;  // the matched route pattern, set by Router ("" if none)
   // The TLS client's certificate chain as DER, leaf first, when it presented
   // one (which then verified, or the handshake would have failed); empty
   // otherwise.

@@ -47,6 +47,7 @@ struct Router::Node {
   std::vector<std::string> param_names;
   std::vector<std::pair<std::string, Handler>> methods;
   std::string allow;  // value of the Allow header of a 405
+  std::string pattern;  // the route as registered, e.g. "/root/{sha}"
 
   const Handler* find(std::string_view method) const {
     for (const auto& [name, handler] : methods) {
@@ -97,6 +98,7 @@ void Router::add(std::string method, std::string pattern, Handler h) {
     throw std::invalid_argument("router: duplicate route " + method + " " + pattern);
   }
   node->methods.emplace_back(std::move(method), std::move(h));
+  node->pattern = pattern;
 
   std::vector<std::string> allowed;
   for (const auto& entry : node->methods) allowed.push_back(entry.first);
@@ -109,7 +111,16 @@ void Router::add(std::string method, std::string pattern, Handler h) {
   }
 }
 
+void Router::set_observer(Observer observer) { observer_ = std::move(observer); }
+
 Response Router::dispatch(Request& req) const {
+  Response r = route(req);
+  if (observer_) observer_(req, r);
+  return r;
+}
+
+Response Router::route(Request& req) const {
+  req.route.clear();
   Segments segments;
   Segments values;  // parameter values met on the way down
   std::size_t count = split_path(req.path, segments);
@@ -138,6 +149,7 @@ Response Router::dispatch(Request& req) const {
     return r;
   }
 
+  req.route = node->pattern;
   req.params.clear();
   for (std::size_t i = 0; i < node->param_names.size(); ++i) {
     req.params.emplace(node->param_names[i], std::string(values[i]));

@@ -17,6 +17,8 @@
 namespace keystep::http {
 
 using Handler = std::function<Response(const Request&)>;
+// Observer sees every request after its response is made (metrics, audit).
+using Observer = std::function<void(const Request&, const Response&)>;
 
 class Router {
  public:
@@ -36,11 +38,18 @@ class Router {
   // Content-Length. An unknown path is 404 "404 page not found\n" (Go's
   // text); a known path without this method is 405 with an Allow header.
   // Exceptions from the handler propagate.
+  // It sets req.route to the matched pattern ("" when none matched) and
+  // calls the observer, if any, with the response.
   [[nodiscard]] Response dispatch(Request& req) const;
+
+  // set_observer installs the observer; call it before serving.
+  void set_observer(Observer observer);
 
  private:
   struct Node;
+  [[nodiscard]] Response route(Request& req) const;
   std::unique_ptr<Node> root_;
+  Observer observer_;
 };
 
 }  // namespace keystep::http

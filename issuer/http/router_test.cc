@@ -120,3 +120,25 @@ TEST_CASE("Router lets handler exceptions propagate to the server", "[http]") {
   Request req = make("GET", "/boom");
   CHECK_THROWS_AS(r.dispatch(req), std::runtime_error);
 }
+
+TEST_CASE("Router tells the observer the matched route pattern and the response", "[http]") {
+  keystep::http::Router router;
+  router.add("GET", "/root/{sha}", [](const keystep::http::Request&) {
+    return keystep::http::Response::text(200, "ok");
+  });
+  std::vector<std::pair<std::string, int>> seen;
+  router.set_observer([&](const keystep::http::Request& req, const keystep::http::Response& res) {
+    seen.emplace_back(req.route, res.status);
+  });
+  keystep::http::Request hit;
+  hit.method = "GET";
+  hit.path = "/root/abc";
+  (void)router.dispatch(hit);
+  keystep::http::Request miss;
+  miss.method = "GET";
+  miss.path = "/nowhere";
+  (void)router.dispatch(miss);
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[0] == std::pair<std::string, int>{"/root/{sha}", 200});
+  CHECK(seen[1] == std::pair<std::string, int>{"", 404});
+}

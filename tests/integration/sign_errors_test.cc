@@ -266,3 +266,26 @@ TEST_CASE("POST /1.0/sign refuses a request without ott with 400 missing ott", "
 
 }  // namespace
 }  // namespace keystep::integration
+
+namespace keystep::integration {
+namespace {
+
+TEST_CASE("GET /metrics counts issued certificates, refusals by reason and requests by route", "[sign][metrics]") {
+  SignCa ca;
+  const std::string token = ca.token("m.localhost");
+  REQUIRE(ca.http.post_sign(sign_request(ca.csr("m.localhost"), token)).status == 201);
+  REQUIRE(ca.http.post_sign(sign_request(ca.csr("m.localhost"), token)).status == 401);
+  REQUIRE(ca.http.post_sign(sign_request(ca.csr("evil.localhost"), ca.token("m.localhost"))).status == 403);
+  auto r = ca.http.get("/metrics");
+  REQUIRE(r.status == 200);
+  CHECK_THAT(r.content_type, Contains("text/plain"));
+  CHECK_THAT(r.body, Contains("keystep_certificates_issued_total{provisioner=\"admin\",result=\"success\"} 1"));
+  CHECK_THAT(r.body, Contains("keystep_requests_denied_total{reason=\"token_replayed\"} 1"));
+  CHECK_THAT(r.body, Contains("keystep_requests_denied_total{reason=\"name_not_allowed\"} 1"));
+  CHECK_THAT(r.body, Contains("keystep_http_requests_total{code=\"201\",route=\"/1.0/sign\"} 1"));
+  CHECK_THAT(r.body, Contains("keystep_sign_duration_seconds_count 1"));
+  CHECK_THAT(r.body, Contains("keystep_intermediate_not_after_timestamp_seconds "));
+}
+
+}  // namespace
+}  // namespace keystep::integration
