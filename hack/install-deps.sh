@@ -10,7 +10,10 @@ packages=(
   # libraries (all ship CMake package configs)
   libssl-dev libboost1.74-dev libboost-system1.74-dev libcpprest-dev
   nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libexpected-dev
+  libsqlite3-dev libpq-dev prometheus-cpp-dev
   catch2
+  # real components the integration tests start
+  postgresql-15
   # independent verifiers and clients used by the tests and quickstart
   openssl curl ca-certificates procps
 )

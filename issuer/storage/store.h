@@ -1,0 +1,107 @@
+#pragma once
+// Store is the CA's state: the issued-certificate ledger, revocations, used
+// one-time-token ids, and CRL state. Implementations: SQLite (a single
+// instance, the default) and PostgreSQL (replicas, active-active). Every
+// guarantee replicas rely on is made by the database — unique serials, one
+// use per token id, one certificate per request id, monotonic CRL numbers —
+// through constraints and transactions, never by timing.
+//
+// Implementations are thread-safe. A database that cannot be reached fails
+// with Errc::unavailable (the API answers 503 and issues nothing); a
+// constraint violation with Errc::already_exists.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "issuer/common/clock.h"
+#include "issuer/common/error.h"
+
+namespace keystep::storage {
+
+// CertificateRecord is one issued certificate, as the audit ledger keeps it.
+struct CertificateRecord {
+  std::string serial;              // decimal, as step-ca and /revoke spell it
+  std::string subject;             // subject common name ("" if none)
+  std::vector<std::string> sans;   // "dns:a.internal", "ip:10.0.0.1", "email:…", "uri:…"
+  common::TimePoint not_before;
+  common::TimePoint not_after;
+  std::string key_type;            // "EC P-256", "RSA 2048", "Ed25519"
+  std::string issuer_fingerprint;  // SHA-256 (hex) of the issuing intermediate
+  std::string provisioner;         // provisioner name
+  std::string requester;           // who asked: token subject, Kubernetes user, ACME account
+  std::string source;              // "api", "renew", "acme", "certificaterequest"
+  std::string request_id;          // X-Request-Id, or the CertificateRequest UID; "" if none
+  std::string fingerprint;         // SHA-256 (hex) of the certificate
+  std::string pem;
+  common::TimePoint created_at;
+};
+
+// RevocationRecord is one revoked serial. The certificate need not be in
+// the ledger (step-ca allows revoking unknown serials).
+struct RevocationRecord {
+  std::string serial;               // decimal
+  int reason_code = 0;              // RFC 5280 CRLReason, 0..10 except 7
+  std::string reason;               // free text from the client
+  common::TimePoint revoked_at;
+  std::string actor;                // who revoked: provisioner/subject, "mtls:<serial>", ACME account
+  std::optional<common::TimePoint> expires_at;  // the certificate's notAfter, when known
+};
+
+// CrlRecord is the latest CRL published by any replica.
+struct CrlRecord {
+  std::int64_t number = 0;
+  common::TimePoint this_update;
+  common::TimePoint next_update;
+  std::string der;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // insert_certificate records an issued certificate. already_exists when
+  // the serial is taken, or when source is "certificaterequest" and a
+  // certificate for the same request_id exists (one per request UID).
+  [[nodiscard]] virtual Status insert_certificate(const CertificateRecord& record) = 0;
+  [[nodiscard]] virtual Result<std::optional<CertificateRecord>> find_certificate(std::string_view serial) = 0;
+  // find_certificate_by_request returns the certificate recorded for a
+  // request id with source "certificaterequest", if any.
+  [[nodiscard]] virtual Result<std::optional<CertificateRecord>> find_certificate_by_request(
+      std::string_view request_id) = 0;
+
+  // use_token records a one-time token id of a provisioner until
+  // expires_at; already_exists if it was recorded before (a replay).
+  [[nodiscard]] virtual Status use_token(std::string_view provisioner, std::string_view token_id,
+                                         common::TimePoint expires_at) = 0;
+  // collect_used_tokens deletes ids that expired before `now`; returns how many.
+  [[nodiscard]] virtual Result<std::size_t> collect_used_tokens(common::TimePoint now) = 0;
+
+  // revoke records a revocation; already_exists if the serial is revoked.
+  [[nodiscard]] virtual Status revoke(const RevocationRecord& record) = 0;
+  [[nodiscard]] virtual Result<std::optional<RevocationRecord>> find_revocation(std::string_view serial) = 0;
+  // list_revocations returns every revocation, oldest first, except those
+  // whose certificate expired before `expired_before`.
+  [[nodiscard]] virtual Result<std::vector<RevocationRecord>> list_revocations(common::TimePoint expired_before) = 0;
+  // revocation_count is a cheap change detector for CRL regeneration.
+  [[nodiscard]] virtual Result<std::int64_t> revocation_count() = 0;
+
+  // publish_crl stores a newly signed CRL if its number is greater than the
+  // stored one (returns failed_precondition otherwise: another replica won).
+  [[nodiscard]] virtual Status publish_crl(const CrlRecord& crl) = 0;
+  [[nodiscard]] virtual Result<std::optional<CrlRecord>> latest_crl() = 0;
+  // next_crl_number atomically returns a number greater than every number
+  // it returned before, to any replica.
+  [[nodiscard]] virtual Result<std::int64_t> next_crl_number() = 0;
+
+  // ping checks that the database answers (for /health).
+  [[nodiscard]] virtual Status ping() = 0;
+  // describe names the backend for logs: "sqlite /var/lib/keystep/keystep.db",
+  // "postgres host=db dbname=keystep" (never a password).
+  [[nodiscard]] virtual std::string describe() const = 0;
+};
+
+}  // namespace keystep::storage
