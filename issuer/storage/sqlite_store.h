@@ -1,0 +1,73 @@
+#pragma once
+// SqliteStore keeps the CA's state in one SQLite file in WAL mode: the
+// default for a single instance. It holds one connection guarded by a
+// mutex (safe to share between threads) with its prepared statements
+// cached; other processes may open the same file, and writers wait up to
+// kSqliteBusyTimeout for each other before failing with unavailable.
+// Times are stored as unix seconds.
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include <sqlite3.h>
+
+#include "issuer/storage/store.h"
+
+namespace keystep::storage {
+
+inline constexpr std::chrono::milliseconds kSqliteBusyTimeout{5000};
+
+template <auto FreeFn>
+struct SqliteFreeWith {
+  template <class T>
+  void operator()(T* p) const noexcept {
+    FreeFn(p);
+  }
+};
+using SqlitePtr = std::unique_ptr<sqlite3, SqliteFreeWith<sqlite3_close_v2>>;
+using SqliteStmtPtr = std::unique_ptr<sqlite3_stmt, SqliteFreeWith<sqlite3_finalize>>;
+
+class SqliteStore final : public Store {
+ public:
+  // open creates the file if needed, enables WAL and applies migrations
+  // (BEGIN IMMEDIATE, so concurrent openers apply each one once).
+  // failed_precondition if the schema is newer than this binary.
+  [[nodiscard]] static Result<std::unique_ptr<SqliteStore>> open(const std::filesystem::path& path,
+                                                                 const common::Clock& clock);
+
+  [[nodiscard]] Status insert_certificate(const CertificateRecord& record) override;
+  [[nodiscard]] Result<std::optional<CertificateRecord>> find_certificate(std::string_view serial) override;
+  [[nodiscard]] Result<std::optional<CertificateRecord>> find_certificate_by_request(
+      std::string_view request_id) override;
+  [[nodiscard]] Status use_token(std::string_view provisioner, std::string_view token_id,
+                                 common::TimePoint expires_at) override;
+  [[nodiscard]] Result<std::size_t> collect_used_tokens(common::TimePoint now) override;
+  [[nodiscard]] Status revoke(const RevocationRecord& record) override;
+  [[nodiscard]] Result<std::optional<RevocationRecord>> find_revocation(std::string_view serial) override;
+  [[nodiscard]] Result<std::vector<RevocationRecord>> list_revocations(common::TimePoint expired_before) override;
+  [[nodiscard]] Result<std::int64_t> revocation_count() override;
+  [[nodiscard]] Status publish_crl(const CrlRecord& crl) override;
+  [[nodiscard]] Result<std::optional<CrlRecord>> latest_crl() override;
+  [[nodiscard]] Result<std::int64_t> next_crl_number() override;
+  [[nodiscard]] Status ping() override;
+  [[nodiscard]] std::string describe() const override;
+
+ private:
+  class Statement;
+  SqliteStore(SqlitePtr db, std::filesystem::path path);
+  // prepare returns the cached statement for `sql` (a string literal),
+  // reset and ready to bind. Caller holds mu_.
+  [[nodiscard]] Result<Statement> prepare(const char* sql);
+  [[nodiscard]] Status migrate(const common::Clock& clock);
+  [[nodiscard]] Result<std::optional<CertificateRecord>> find_one_certificate(const char* sql, std::string_view key);
+
+  std::mutex mu_;
+  SqlitePtr db_;
+  std::filesystem::path path_;
+  std::unordered_map<const char*, SqliteStmtPtr> statements_;
+};
+
+}  // namespace keystep::storage
