@@ -10,7 +10,6 @@
 #include "cli/commands.h"
 #include "issuer/api/routes.h"
 #include "issuer/authority/authority.h"
-#include "issuer/authority/used_tokens.h"
 #include "issuer/common/file.h"
 #include "issuer/common/log.h"
 #include "issuer/config/config.h"
@@ -18,6 +17,7 @@
 #include "issuer/crypto/password.h"
 #include "issuer/http/server.h"
 #include "issuer/policy/time_format.h"
+#include "issuer/storage/open_store.h"
 
 namespace keystep::cli {
 namespace {
@@ -39,6 +39,9 @@ CommandSpec spec() {
   };
   return s;
 }
+
+// Expired one-time token ids are deleted this often.
+constexpr std::chrono::seconds kCollectEvery{60};
 
 std::shared_ptr<spdlog::logger> log() {
   static auto logger = common::logger("server");
@@ -98,10 +101,12 @@ int run(const Args& args) {
   if (!ca) return fail_with(ca.error().message);
 
   common::SystemClock clock;
-  authority::MemoryUsedTokens used_tokens(clock);
+  auto store = storage::open_store(config->storage, clock);
+  if (!store) return fail_with("storage: " + store.error().message);
+  log()->info("storage ready backend=\"{}\"", (*store)->describe());
   metrics::Metrics metrics(clock);
   metrics.set_intermediate_not_after((*ca)->intermediate().not_after());
-  auto authority = authority::Authority::create(config->authority, *ca, clock, used_tokens, &metrics);
+  auto authority = authority::Authority::create(config->authority, *ca, clock, **store, &metrics);
   if (!authority) return fail_with(authority.error().message);
 
   auto cert = mint_server_certificate(**authority, config->tls_lifetime);
@@ -128,24 +133,36 @@ int run(const Args& args) {
               (*authority)->provisioners().size());
 
   auto renew_at = cert->renew_at;
+  auto collect_at = std::chrono::system_clock::now() + kCollectEvery;
   for (;;) {
-    auto wait = std::chrono::duration_cast<std::chrono::seconds>(renew_at - std::chrono::system_clock::now());
+    const auto due = std::min(renew_at, collect_at);
+    auto wait = std::chrono::duration_cast<std::chrono::seconds>(due - std::chrono::system_clock::now());
     timespec timeout{std::max<long>(1, static_cast<long>(wait.count())), 0};
     int sig = sigtimedwait(&stop_signals, nullptr, &timeout);
     if (sig == SIGINT || sig == SIGTERM) {
       log()->info("server stopping signal={}", sig == SIGINT ? "SIGINT" : "SIGTERM");
       break;
     }
-    if (std::chrono::system_clock::now() < renew_at) continue;  // EINTR or early wake
+    const auto now = std::chrono::system_clock::now();
+    if (now >= collect_at) {
+      collect_at = now + kCollectEvery;
+      if (auto n = (*store)->collect_used_tokens(now); !n) {
+        metrics.database_error("collect_used_tokens");
+        log()->warn("used token collection failed error=\"{}\"", n.error().message);
+      } else if (*n > 0) {
+        log()->debug("used tokens collected count={}", *n);
+      }
+    }
+    if (now < renew_at) continue;
     auto renewed = mint_server_certificate(**authority, config->tls_lifetime);
     if (!renewed) {
       log()->error("server certificate renewal failed error=\"{}\"", renewed.error().message);
-      renew_at = std::chrono::system_clock::now() + std::chrono::minutes(1);
+      renew_at = now + std::chrono::minutes(1);
       continue;
     }
     if (auto s = server.set_tls_credentials(renewed->credentials); !s) {
       log()->error("server certificate renewal failed error=\"{}\"", s.error().message);
-      renew_at = std::chrono::system_clock::now() + std::chrono::minutes(1);
+      renew_at = now + std::chrono::minutes(1);
       continue;
     }
     renew_at = renewed->renew_at;

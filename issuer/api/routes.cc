@@ -44,6 +44,7 @@ http::Response sign(const authority::Authority& authority, const http::Request& 
     if (!value) return error_response(value.error());
     *field = std::move(*value);
   }
+  sign_request.request_id = req.request_id;
   auto issued = authority.sign(sign_request);
   if (!issued) return error_response(issued.error());
   nlohmann::json chain = pem_list(issued->chain);
@@ -90,7 +91,10 @@ std::shared_ptr<http::Router> make_router(const authority::Authority& authority,
   }
   const authority::Authority* a = &authority;
   for (std::string prefix : {"", "/1.0"}) {
-    router->add("GET", prefix + "/health", [](const http::Request&) {
+    router->add("GET", prefix + "/health", [a](const http::Request&) {
+      if (auto s = a->health(); !s) {
+        return http::Response::error(503, "The certificate authority is unavailable: database: " + s.error().message + ".");
+      }
       return http::Response::json(200, {{"status", "ok"}});
     });
     router->add("GET", prefix + "/version", [](const http::Request&) {

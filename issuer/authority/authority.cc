@@ -16,18 +16,18 @@ std::shared_ptr<spdlog::logger> log() {
 }  // namespace
 
 Authority::Authority(AuthorityOptions options, std::shared_ptr<const signing::CertificateAuthority> ca,
-                     const common::Clock& clock, UsedTokens& used_tokens, metrics::Metrics* metrics)
+                     const common::Clock& clock, storage::Store& store, metrics::Metrics* metrics)
     : options_(std::move(options)),
       ca_(std::move(ca)),
       clock_(clock),
-      used_tokens_(used_tokens),
+      store_(store),
       metrics_(metrics),
       audiences_(options_.dns_names),
       started_at_(std::chrono::time_point_cast<std::chrono::seconds>(clock.now())) {}
 
 Result<std::unique_ptr<Authority>> Authority::create(AuthorityOptions options,
                                                      std::shared_ptr<const signing::CertificateAuthority> ca,
-                                                     const common::Clock& clock, UsedTokens& used_tokens,
+                                                     const common::Clock& clock, storage::Store& store,
                                                      metrics::Metrics* metrics) {
   if (options.dns_names.empty()) return fail(Errc::invalid_argument, "dnsNames: at least one name is required");
   if (auto s = policy::validate_claims(options.claims, "claims"); !s) return tl::unexpected(s.error());
@@ -36,7 +36,7 @@ Result<std::unique_ptr<Authority>> Authority::create(AuthorityOptions options,
   if (!name_policy) return tl::unexpected(name_policy.error());
   auto configs = std::move(options.provisioners);
   std::unique_ptr<Authority> authority(
-      new Authority(std::move(options), std::move(ca), clock, used_tokens, metrics));
+      new Authority(std::move(options), std::move(ca), clock, store, metrics));
   authority->name_policy_ = std::move(*name_policy);
   for (auto& config : configs) {
     auto p = provisioners::JwkProvisioner::create(std::move(config), authority->options_.claims);
@@ -84,8 +84,12 @@ Result<provisioners::TokenGrant> Authority::authorize(std::string_view ott, prov
   }
   // Single use, recorded only once the token is proven authentic, so an
   // unsigned token cannot burn somebody else's id.
-  if (auto used = used_tokens_.use(p.name(), grant->token_id, grant->expires_at); !used) {
-    return tl::unexpected(used.error());  // already_exists: a replay
+  // Tokens are accepted up to the leeway past exp: remember ids longer.
+  const auto remember_until = grant->expires_at + provisioners::kTokenLeeway + std::chrono::minutes(1);
+  if (auto used = store_.use_token(p.name(), grant->token_id, remember_until); !used) {
+    if (used.error().code == Errc::unavailable && metrics_ != nullptr) metrics_->database_error("use_token");
+    if (used.error().code == Errc::already_exists) return fail(Errc::already_exists, "token already used");
+    return tl::unexpected(used.error());
   }
   *provisioner = &p;
   return grant;
@@ -167,9 +171,45 @@ tl::expected<signing::IssuedCertificate, Authority::Denial> Authority::sign_requ
     const bool constraint = issued.error().code == Errc::permission_denied;
     return deny(constraint ? DenialReason::name_not_allowed : DenialReason::unavailable, issued.error());
   }
+  if (auto s = record(*issued, provisioner->name(), grant->subject, "api", request.request_id); !s) {
+    return deny(DenialReason::unavailable, s.error());
+  }
   log()->info("certificate issued serial={} provisioner={} subject={} not_after={}", issued->leaf.serial_decimal(),
               provisioner->name(), grant->subject, policy::format_rfc3339(issued->leaf.not_after()));
   return std::move(*issued);
+}
+
+Status Authority::record(const signing::IssuedCertificate& issued, const std::string& provisioner,
+                         const std::string& requester, const std::string& source, const std::string& request_id) const {
+  const auto& leaf = issued.leaf;
+  storage::CertificateRecord r;
+  r.serial = leaf.serial_decimal();
+  r.subject = leaf.common_name();
+  auto sans = leaf.subject_alt_names();
+  for (const auto& [prefix, list] : {std::pair{"dns:", &sans.dns}, std::pair{"ip:", &sans.ips},
+                                     std::pair{"email:", &sans.emails}, std::pair{"uri:", &sans.uris}}) {
+    for (const auto& v : *list) r.sans.push_back(prefix + v);
+  }
+  r.not_before = leaf.not_before();
+  r.not_after = leaf.not_after();
+  r.key_type = crypto::describe_key(leaf.public_key());
+  r.issuer_fingerprint = issued.chain.size() > 1 ? issued.chain[1].sha256_hex() : "";
+  r.provisioner = provisioner;
+  r.requester = requester;
+  r.source = source;
+  r.request_id = request_id;
+  r.fingerprint = leaf.sha256_hex();
+  r.pem = leaf.pem();
+  r.created_at = clock_.now();
+  if (auto s = store_.insert_certificate(r); !s) {
+    if (metrics_ != nullptr) metrics_->database_error("insert_certificate");
+    log()->error("certificate not recorded serial={} error=\"{}\"", r.serial, s.error().message);
+    if (s.error().code == Errc::unavailable) {
+      return fail(Errc::unavailable, "the certificate ledger is unavailable; nothing was issued");
+    }
+    return fail(Errc::internal, "cannot record the certificate");
+  }
+  return ok();
 }
 
 Result<signing::IssuedCertificate> Authority::issue_server_certificate(EVP_PKEY* key,

@@ -1,8 +1,10 @@
 #pragma once
 // Authority is the CA as a service: it turns a sign request (CSR + one-time
 // token) into a certificate, applying in order the token checks of its
-// provisioner, single use of the token, the CSR-versus-token checks, the key
-// policy, the lifetime claims and the name policy, then signs. It also
+// provisioner, single use of the token (in the Store), the CSR-versus-token
+// checks, the key policy, the lifetime claims and the name policy, then
+// signs and records the certificate in the Store's ledger before returning
+// it: a certificate that cannot be recorded is never handed out. It also
 // answers the read-only questions of the API (roots, provisioners).
 // Thread-safe; the signing CA can be swapped at run time (rotate()).
 
@@ -15,7 +17,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "issuer/authority/used_tokens.h"
 #include "issuer/common/clock.h"
 #include "issuer/common/error.h"
 #include "issuer/metrics/metrics.h"
@@ -25,6 +26,7 @@
 #include "issuer/provisioners/jwk/jwk_provisioner.h"
 #include "issuer/signing/certificate_authority.h"
 #include "issuer/signing/signer.h"
+#include "issuer/storage/store.h"
 
 namespace keystep::authority {
 
@@ -42,13 +44,14 @@ struct SignRequest {
   std::string ott;
   std::string not_before;  // "" | RFC 3339 | Go duration
   std::string not_after;
+  std::string request_id;  // recorded in the ledger (X-Request-Id)
 };
 
 class Authority {
  public:
   [[nodiscard]] static Result<std::unique_ptr<Authority>> create(AuthorityOptions options,
                                                                  std::shared_ptr<const signing::CertificateAuthority> ca,
-                                                                 const common::Clock& clock, UsedTokens& used_tokens,
+                                                                 const common::Clock& clock, storage::Store& store,
                                                                  metrics::Metrics* metrics = nullptr);
 
   [[nodiscard]] Result<signing::IssuedCertificate> sign(const SignRequest& request) const;
@@ -65,6 +68,8 @@ class Authority {
   [[nodiscard]] const provisioners::JwkProvisioner* find_by_kid(std::string_view kid) const;
   [[nodiscard]] const std::vector<std::string>& dns_names() const { return options_.dns_names; }
   [[nodiscard]] common::TimePoint started_at() const { return started_at_; }
+  // health reports whether the CA can issue: its database answers.
+  [[nodiscard]] Status health() const { return store_.ping(); }
 
  private:
   struct Denial {
@@ -72,7 +77,11 @@ class Authority {
     metrics::DenialReason reason;
   };
   Authority(AuthorityOptions options, std::shared_ptr<const signing::CertificateAuthority> ca,
-            const common::Clock& clock, UsedTokens& used_tokens, metrics::Metrics* metrics);
+            const common::Clock& clock, storage::Store& store, metrics::Metrics* metrics);
+  // record writes an issued certificate to the ledger.
+  [[nodiscard]] Status record(const signing::IssuedCertificate& issued, const std::string& provisioner,
+                              const std::string& requester, const std::string& source,
+                              const std::string& request_id) const;
   [[nodiscard]] tl::expected<signing::IssuedCertificate, Denial> sign_request(const SignRequest& request,
                                                                               std::string* provisioner_name) const;
   // authorize verifies a token and records its id as used; a replay is
@@ -83,7 +92,7 @@ class Authority {
   AuthorityOptions options_;
   std::atomic<std::shared_ptr<const signing::CertificateAuthority>> ca_;
   const common::Clock& clock_;
-  UsedTokens& used_tokens_;
+  storage::Store& store_;
   metrics::Metrics* metrics_;  // optional
   provisioners::Audiences audiences_;
   policy::NamePolicy name_policy_;

@@ -1,10 +1,16 @@
 #include "issuer/authority/authority.h"
 
 #include <openssl/rand.h>
+#include <unistd.h>
+
+#include <atomic>
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+
 #include "issuer/common/base64.h"
+#include "issuer/storage/open_store.h"
 #include "issuer/crypto/jose/jws.h"
 #include "tests/support/pki.h"
 
@@ -18,19 +24,36 @@ struct Fixture {
   testing::TestPki pki = testing::make_pki();
   jose::Jwk jwk = *jose::Jwk::generate("EC", 0, "P-256");
   common::FakeClock clock{std::chrono::system_clock::now()};
-  authority::MemoryUsedTokens used{clock};
+  std::filesystem::path db = std::filesystem::temp_directory_path() /
+                             ("keystep-authority-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter()) + ".db");
+  std::unique_ptr<storage::Store> store;
   std::unique_ptr<authority::Authority> authority;
+
+  static int counter() {
+    static std::atomic<int> n{0};
+    return n++;
+  }
+  ~Fixture() {
+    authority.reset();
+    store.reset();
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db.string() + suffix);
+  }
 
   explicit Fixture(policy::NamePolicyConfig policy = {}) {
     auto ca = signing::CertificateAuthority::load({pki.intermediate_pem, pki.intermediate_key_pem, pki.root_pem},
                                                   clock.now());
     REQUIRE(ca);
+    storage::StorageConfig storage_config;
+    storage_config.sqlite_path = db;
+    auto opened = storage::open_store(storage_config, clock);
+    REQUIRE(opened);
+    store = std::move(*opened);
     authority::AuthorityOptions options;
     options.dns_names = {"ca.internal", "127.0.0.1"};
     options.policy = policy;
     options.claims.max_duration = 48h;
     options.provisioners.push_back({"admin", jwk.public_json(), "", std::nullopt});
-    auto a = authority::Authority::create(options, *ca, clock, used);
+    auto a = authority::Authority::create(options, *ca, clock, *store);
     REQUIRE(a);
     authority = std::move(*a);
     clock.advance(2s);  // tokens issued "now" are after the CA started
@@ -82,6 +105,25 @@ TEST_CASE("Authority takes SANs from the token even when the CSR has none", "[au
   auto r = f.sign(f.token(f.claims("web.internal")), {.cn = "web.internal"});
   REQUIRE(r);
   CHECK(r->leaf.subject_alt_names().dns == std::vector<std::string>{"web.internal"});
+}
+
+TEST_CASE("Authority records every issued certificate in the ledger before returning it", "[authority]") {
+  Fixture f;
+  auto r = f.sign(f.token(f.claims("web.internal", {"web.internal", "10.0.0.1"})), {.cn = "web.internal"});
+  REQUIRE(r);
+  auto rec = f.store->find_certificate(r->leaf.serial_decimal());
+  REQUIRE(rec);
+  REQUIRE(rec->has_value());
+  const auto& c = **rec;
+  CHECK(c.subject == "web.internal");
+  CHECK(c.sans == std::vector<std::string>{"dns:web.internal", "ip:10.0.0.1"});
+  CHECK(c.provisioner == "admin");
+  CHECK(c.requester == "web.internal");
+  CHECK(c.source == "api");
+  CHECK(c.key_type == "EC P-256");
+  CHECK(c.fingerprint == r->leaf.sha256_hex());
+  CHECK(c.issuer_fingerprint == r->chain[1].sha256_hex());
+  CHECK(c.pem == r->leaf.pem());
 }
 
 TEST_CASE("Authority accepts a token once", "[authority]") {

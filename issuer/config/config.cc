@@ -19,11 +19,14 @@ tl::unexpected<Error> bad(const Path& path, const std::string& message) {
 Status only_keys(const YAML::Node& node, const Path& path, std::initializer_list<const char*> allowed) {
   if (!node.IsMap()) return bad(path, "must be a mapping");
   std::set<std::string> known(allowed.begin(), allowed.end());
+  std::set<std::string> seen;
   for (const auto& kv : node) {
     auto key = kv.first.as<std::string>();
     if (known.count(key) == 0) {
       return bad(path.empty() ? key : path + "." + key, "unknown field");
     }
+    // YAML keeps the first of two equal keys; a config must not say two things.
+    if (!seen.insert(key).second) return bad(path.empty() ? key : path + "." + key, "given twice");
   }
   return ok();
 }
@@ -179,6 +182,74 @@ std::filesystem::path resolve(const std::filesystem::path& base, const std::stri
   return p.is_absolute() ? p : (base / p).lexically_normal();
 }
 
+Result<storage::StorageConfig> parse_storage(const YAML::Node& node, const std::filesystem::path& base_dir) {
+  storage::StorageConfig config;
+  config.sqlite_path = base_dir / "keystep.db";
+  if (!node || node.IsNull()) return config;
+  if (auto s = only_keys(node, "storage", {"kind", "sqlitePath", "dsn", "passwordFile", "poolSize", "connectTimeout"});
+      !s) {
+    return tl::unexpected(s.error());
+  }
+  if (node["kind"]) {
+    auto kind = scalar(node["kind"], "storage.kind");
+    if (!kind) return tl::unexpected(kind.error());
+    if (*kind == "sqlite") config.kind = storage::StorageConfig::Kind::sqlite;
+    else if (*kind == "postgres") config.kind = storage::StorageConfig::Kind::postgres;
+    else return bad("storage.kind", "must be sqlite or postgres");
+  }
+  if (node["sqlitePath"]) config.sqlite_path = resolve(base_dir, node["sqlitePath"].as<std::string>());
+  if (node["dsn"]) {
+    auto dsn = scalar(node["dsn"], "storage.dsn");
+    if (!dsn) return tl::unexpected(dsn.error());
+    config.dsn = *dsn;
+  }
+  if (node["passwordFile"] && !node["passwordFile"].as<std::string>().empty()) {
+    config.password_file = resolve(base_dir, node["passwordFile"].as<std::string>());
+  }
+  if (node["poolSize"]) {
+    int size = 0;
+    if (!YAML::convert<int>::decode(node["poolSize"], size)) return bad("storage.poolSize", "must be a number");
+    config.pool_size = size;
+  }
+  if (node["connectTimeout"]) {
+    auto d = duration(node["connectTimeout"], "storage.connectTimeout");
+    if (!d) return tl::unexpected(d.error());
+    config.connect_timeout = std::chrono::duration_cast<std::chrono::seconds>(*d);
+  }
+  if (auto s = storage::validate(config); !s) return tl::unexpected(s.error());
+  return config;
+}
+
+Result<CrlConfig> parse_crl(const YAML::Node& node) {
+  CrlConfig crl;
+  if (!node || node.IsNull()) return crl;
+  if (auto s = only_keys(node, "crl", {"enabled", "cacheDuration", "renewPeriod", "idpURL"}); !s) {
+    return tl::unexpected(s.error());
+  }
+  if (node["enabled"]) {
+    auto b = boolean(node["enabled"], "crl.enabled");
+    if (!b) return tl::unexpected(b.error());
+    crl.enabled = *b;
+  }
+  bool renew_given = false;
+  for (auto [key, field] : {std::pair{"cacheDuration", &crl.cache_duration}, std::pair{"renewPeriod", &crl.renew_period}}) {
+    if (!node[key]) continue;
+    auto d = duration(node[key], std::string("crl.") + key);
+    if (!d) return tl::unexpected(d.error());
+    if (d->count() <= 0) return bad(std::string("crl.") + key, "must be positive");
+    *field = std::chrono::duration_cast<std::chrono::seconds>(*d);
+    renew_given = renew_given || std::string_view(key) == "renewPeriod";
+  }
+  if (!renew_given) crl.renew_period = crl.cache_duration * 2 / 3;
+  if (crl.renew_period > crl.cache_duration) return bad("crl.renewPeriod", "must not exceed crl.cacheDuration");
+  if (node["idpURL"]) {
+    auto url = scalar(node["idpURL"], "crl.idpURL");
+    if (!url) return tl::unexpected(url.error());
+    crl.idp_url = *url;
+  }
+  return crl;
+}
+
 }  // namespace
 
 Result<std::pair<std::string, unsigned short>> split_host_port(std::string_view address) {
@@ -214,8 +285,9 @@ Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& 
   } catch (const YAML::Exception& e) {
     return fail(Errc::invalid_argument, std::string("config is not valid YAML: ") + e.what());
   }
-  if (auto s = only_keys(root, "", {"address", "dnsNames", "logLevel", "ca", "claims", "policy", "backdate",
-                                     "disableIssuedAtCheck", "tlsCertDuration", "provisioners"});
+  if (auto s = only_keys(root, "", {"address", "insecureAddress", "dnsNames", "logLevel", "ca", "claims", "policy",
+                                     "backdate", "disableIssuedAtCheck", "tlsCertDuration", "provisioners", "storage",
+                                     "crl", "ocsp"});
       !s) {
     return tl::unexpected(s.error());
   }
@@ -226,6 +298,27 @@ Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& 
       if (!a) return tl::unexpected(a.error());
       if (auto hp = split_host_port(*a); !hp) return bad("address", hp.error().message);
       config.address = *a;
+    }
+    if (root["insecureAddress"]) {
+      auto a = scalar(root["insecureAddress"], "insecureAddress");
+      if (!a) return tl::unexpected(a.error());
+      if (auto hp = split_host_port(*a); !hp) return bad("insecureAddress", hp.error().message);
+      config.insecure_address = *a;
+    }
+    auto storage = parse_storage(root["storage"], base_dir);
+    if (!storage) return tl::unexpected(storage.error());
+    config.storage = std::move(*storage);
+    auto crl = parse_crl(root["crl"]);
+    if (!crl) return tl::unexpected(crl.error());
+    config.crl = std::move(*crl);
+    if (const YAML::Node ocsp = root["ocsp"]; ocsp && !ocsp.IsNull()) {
+      if (auto s = only_keys(ocsp, "ocsp", {"validity"}); !s) return tl::unexpected(s.error());
+      if (ocsp["validity"]) {
+        auto d = duration(ocsp["validity"], "ocsp.validity");
+        if (!d) return tl::unexpected(d.error());
+        if (d->count() <= 0) return bad("ocsp.validity", "must be positive");
+        config.ocsp_validity = std::chrono::duration_cast<std::chrono::seconds>(*d);
+      }
     }
     if (root["logLevel"]) {
       auto l = scalar(root["logLevel"], "logLevel");

@@ -13,6 +13,7 @@
 
 #include "issuer/authority/authority.h"
 #include "issuer/common/error.h"
+#include "issuer/storage/storage_config.h"
 
 namespace keystep::config {
 
@@ -23,10 +24,21 @@ struct CaFiles {
   std::filesystem::path password_file;  // ca.passwordFile: password of ca.key; default none
 };
 
+struct CrlConfig {
+  bool enabled = true;                                 // crl.enabled
+  std::chrono::seconds cache_duration{std::chrono::hours(24)};  // crl.cacheDuration: nextUpdate - thisUpdate
+  std::chrono::seconds renew_period{std::chrono::hours(16)};    // crl.renewPeriod: regenerate after this (default 2/3)
+  std::string idp_url;                                 // crl.idpURL: Issuing Distribution Point; "" = none
+};
+
 struct Config {
   std::string address = "127.0.0.1:9000";  // address: host:port of the HTTPS listener
+  std::string insecure_address;            // insecureAddress: plain-HTTP listener for roots, CRL, OCSP; "" = none
   std::string log_level = "info";          // logLevel: debug, info, warn, error
   CaFiles ca;
+  storage::StorageConfig storage;          // storage: sqlite (default: keystep.db beside the config) or postgres
+  CrlConfig crl;
+  std::chrono::seconds ocsp_validity{std::chrono::hours(1)};  // ocsp.validity: nextUpdate - thisUpdate of answers
   std::chrono::seconds tls_lifetime{std::chrono::hours(24)};  // tlsCertDuration: the server certificate's lifetime
   authority::AuthorityOptions authority;   // dnsNames, claims, policy, backdate, provisioners, ...
 };

@@ -73,6 +73,7 @@ TEST_CASE("parse_config names the field of every error", "[config]") {
   CHECK_THAT(err("ca: {root: a, crt: b, key: c}\n"), Catch::Contains("dnsNames"));
   CHECK_THAT(err("address: nowhere\ndnsNames: [a]\nca: {root: a, crt: b, key: c}\n"), Catch::Contains("address"));
   CHECK_THAT(err("[unclosed"), Catch::Contains("not valid YAML"));
+  CHECK_THAT(err(kMinimal + "address: 127.0.0.1:1\n"), Catch::Contains("address: given twice"));
 }
 
 TEST_CASE("split_host_port accepts IPv4, IPv6 and empty hosts", "[config]") {
@@ -82,4 +83,45 @@ TEST_CASE("split_host_port accepts IPv4, IPv6 and empty hosts", "[config]") {
   CHECK_FALSE(config::split_host_port("host"));
   CHECK_FALSE(config::split_host_port("host:99999"));
   CHECK_FALSE(config::split_host_port("host:abc"));
+}
+
+TEST_CASE("parse_config defaults to SQLite beside the config and reads storage, crl and ocsp", "[config]") {
+  auto d = config::parse_config(kMinimal, "/etc/keystep/config");
+  REQUIRE(d);
+  CHECK(d->storage.kind == storage::StorageConfig::Kind::sqlite);
+  CHECK(d->storage.sqlite_path == "/etc/keystep/config/keystep.db");
+  CHECK(d->crl.enabled);
+  CHECK(d->crl.cache_duration == 24h);
+  CHECK(d->crl.renew_period == 16h);
+  CHECK(d->insecure_address.empty());
+
+  auto c = config::parse_config(kMinimal + R"(
+insecureAddress: 127.0.0.1:9080
+storage: {kind: postgres, dsn: "host=db dbname=keystep user=keystep", passwordFile: ../secrets/db, poolSize: 8}
+crl: {cacheDuration: 6h, idpURL: "http://ca.internal/1.0/crl"}
+ocsp: {validity: 30m}
+)",
+                                "/etc/keystep/config");
+  REQUIRE(c);
+  CHECK(c->insecure_address == "127.0.0.1:9080");
+  CHECK(c->storage.kind == storage::StorageConfig::Kind::postgres);
+  CHECK(c->storage.password_file == "/etc/keystep/secrets/db");
+  CHECK(c->storage.pool_size == 8);
+  CHECK(c->crl.cache_duration == 6h);
+  CHECK(c->crl.renew_period == 4h);
+  CHECK(c->crl.idp_url == "http://ca.internal/1.0/crl");
+  CHECK(c->ocsp_validity == 30min);
+}
+
+TEST_CASE("parse_config names storage and crl fields in errors", "[config]") {
+  auto err = [](const std::string& yaml) {
+    auto c = config::parse_config(kMinimal + yaml, "/x");
+    REQUIRE_FALSE(c);
+    return c.error().message;
+  };
+  CHECK_THAT(err("storage: {kind: mysql}\n"), Catch::Contains("storage.kind"));
+  CHECK_THAT(err("storage: {kind: postgres, dsn: \"host=db password=x\"}\n"), Catch::Contains("storage.dsn"));
+  CHECK_THAT(err("storage: {poolSize: 100}\n"), Catch::Contains("storage.poolSize"));
+  CHECK_THAT(err("crl: {cacheDuration: 1h, renewPeriod: 2h}\n"), Catch::Contains("crl.renewPeriod"));
+  CHECK_THAT(err("ocsp: {validity: 0s}\n"), Catch::Contains("ocsp.validity"));
 }
