@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "issuer/api/routes.h"
 #include "issuer/authority/authority.h"
+#include "issuer/authority/crl_service.h"
 #include "issuer/common/file.h"
 #include "issuer/common/log.h"
 #include "issuer/config/config.h"
@@ -120,13 +121,34 @@ int run(const Args& args) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  std::optional<authority::CrlService> crl;
+  if (config->crl.enabled) {
+    crl.emplace(**authority, authority::CrlOptions{config->crl.cache_duration, config->crl.renew_period,
+                                                   config->crl.idp_url},
+                &metrics);
+  }
+  const api::ApiContext context{**authority, &metrics, crl ? &*crl : nullptr, config->ocsp_validity};
+
   auto host_port = config::split_host_port(config->address);
   http::ServerOptions options;
   options.host = host_port->first;
   options.port = host_port->second;
   options.tls = cert->credentials;
-  http::Server server(options, api::make_router(**authority, &metrics));
+  // mTLS renew and revoke: clients may present a certificate this CA issued.
+  options.client_ca_pem = crypto::chain_to_pem((*ca)->roots()) + crypto::chain_to_pem((*ca)->chain());
+  http::Server server(options, api::make_router(context));
   if (auto s = server.start(); !s) return fail_with(s.error().message);
+  std::optional<http::Server> plain;
+  if (!config->insecure_address.empty()) {
+    auto plain_host_port = config::split_host_port(config->insecure_address);
+    http::ServerOptions plain_options;
+    plain_options.host = plain_host_port->first;
+    plain_options.port = plain_host_port->second;
+    plain.emplace(plain_options, api::make_plain_router(context));
+    if (auto s = plain->start(); !s) return fail_with("insecureAddress: " + s.error().message);
+    log()->info("plain http listening address={}:{} routes=\"health roots.pem root crl ocsp\"", plain_options.host,
+                plain->port());
+  }
   const auto& intermediate = (*ca)->intermediate();
   log()->info("server listening address={}:{} intermediate=\"{}\" intermediate_not_after={} provisioners={}",
               options.host, server.port(), intermediate.subject(), policy::format_rfc3339(intermediate.not_after()),
@@ -169,6 +191,7 @@ int run(const Args& args) {
     log()->info("server certificate renewed next_renewal={}", policy::format_rfc3339(renew_at));
     log()->flush();
   }
+  if (plain) plain->stop();
   server.stop();
   log()->info("server stopped");
   return 0;

@@ -11,6 +11,7 @@ int http_status(Errc code) {
     case Errc::already_exists: return 409;
     case Errc::failed_precondition:
     case Errc::unavailable: return 503;
+    case Errc::unimplemented: return 501;
     case Errc::internal: return 500;
   }
   return 500;
@@ -28,6 +29,7 @@ http::Response error_response(const Error& error) {
                 "authority logs for more info.";
       break;
     case 503: message = "The certificate authority is unavailable: " + error.message + "."; break;
+    case 501: message = "The requested method is not implemented by the certificate authority: " + error.message + "."; break;
     default: message = error.message; break;
   }
   return http::Response::error(status, message);

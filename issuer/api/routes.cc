@@ -5,6 +5,10 @@
 #include "issuer/api/errors.h"
 #include "issuer/common/log.h"
 #include "issuer/crypto/certificate.h"
+#include "issuer/revocation/crl.h"
+#include "issuer/revocation/ocsp.h"
+
+#include <ctime>
 
 namespace keystep::api {
 namespace {
@@ -33,6 +37,13 @@ Result<std::string> string_field(const nlohmann::json& body, const char* name) {
   return it->get<std::string>();
 }
 
+http::Response sign_response(const signing::IssuedCertificate& issued) {
+  nlohmann::json out = {{"crt", issued.leaf.pem()},
+                        {"ca", issued.chain.size() > 1 ? nlohmann::json(issued.chain[1].pem()) : nlohmann::json()},
+                        {"certChain", pem_list(issued.chain)}};
+  return http::Response::json(201, out);
+}
+
 http::Response sign(const authority::Authority& authority, const http::Request& req) {
   nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) return bad_request("error decoding json");
@@ -47,11 +58,119 @@ http::Response sign(const authority::Authority& authority, const http::Request& 
   sign_request.request_id = req.request_id;
   auto issued = authority.sign(sign_request);
   if (!issued) return error_response(issued.error());
-  nlohmann::json chain = pem_list(issued->chain);
-  nlohmann::json out = {{"crt", issued->leaf.pem()},
-                        {"ca", issued->chain.size() > 1 ? nlohmann::json(issued->chain[1].pem()) : nlohmann::json()},
-                        {"certChain", std::move(chain)}};
-  return http::Response::json(201, out);
+  return sign_response(*issued);
+}
+
+http::Response renew(const authority::Authority& authority, const http::Request& req) {
+  authority::RenewRequest renew_request;
+  renew_request.request_id = req.request_id;
+  if (req.peer_verified) renew_request.peer_chain_der = req.peer_chain_der;
+  constexpr std::string_view kBearer = "Bearer ";
+  if (const std::string auth = req.header("Authorization"); auth.rfind(kBearer, 0) == 0) {
+    renew_request.bearer_token = auth.substr(kBearer.size());
+  }
+  auto issued = authority.renew(renew_request);
+  if (!issued) return error_response(issued.error());
+  return sign_response(*issued);
+}
+
+http::Response revoke(const ApiContext& ctx, const http::Request& req) {
+  nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) return bad_request("error decoding json");
+  authority::RevokeRequest revoke_request;
+  for (auto [name, field] : {std::pair{"serial", &revoke_request.serial}, std::pair{"ott", &revoke_request.ott},
+                             std::pair{"reason", &revoke_request.reason}}) {
+    auto value = string_field(body, name);
+    if (!value) return error_response(value.error());
+    *field = std::move(*value);
+  }
+  if (auto code = body.find("reasonCode"); code != body.end() && !code->is_null()) {
+    if (!code->is_number_integer()) return bad_request("reasonCode must be an integer");
+    revoke_request.reason_code = code->get<int>();
+  }
+  if (auto passive = body.find("passive"); passive != body.end() && !passive->is_null()) {
+    if (!passive->is_boolean()) return bad_request("passive must be true or false");
+    revoke_request.passive = passive->get<bool>();
+  }
+  if (req.peer_verified) revoke_request.peer_chain_der = req.peer_chain_der;
+  auto serial = ctx.authority.revoke(revoke_request);
+  if (!serial) return error_response(serial.error());
+  if (ctx.crl != nullptr) {
+    // The revocation stands even if the CRL cannot be refreshed now; the
+    // next request for the CRL regenerates it.
+    if (auto crl = ctx.crl->regenerate(); !crl) {
+      common::logger("api")->warn("crl regeneration after revoke failed serial={} error=\"{}\"", *serial,
+                                  crl.error().message);
+    }
+  }
+  return http::Response::json(200, {{"status", "ok"}});
+}
+
+// http_date formats an Expires header (IMF-fixdate).
+std::string http_date(common::TimePoint t) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+http::Response crl(const ApiContext& ctx, const http::Request& req) {
+  if (ctx.crl == nullptr) return error_response({Errc::not_found, "the CRL is disabled on this CA"});
+  auto current = ctx.crl->current();
+  if (!current) return error_response(current.error());
+  http::Response r;
+  if (req.query_param("pem")) {
+    r = http::Response::text(200, revocation::crl_to_pem(current->der), "application/x-pem-file");
+    r.set_header("Content-Disposition", "attachment; filename=\"crl.pem\"");
+  } else {
+    r = http::Response::text(200, current->der, "application/pkix-crl");
+    r.set_header("Content-Disposition", "attachment; filename=\"crl.crl\"");
+  }
+  r.set_header("Expires", http_date(current->next_update));
+  return r;
+}
+
+// ocsp_lookup answers from the ledger: revoked, issued here (good), or unknown.
+revocation::OcspStatusLookup ocsp_lookup(const authority::Authority& authority) {
+  return [&authority](const std::string& serial) -> Result<revocation::CertStatus> {
+    auto revoked = authority.store().find_revocation(serial);
+    if (!revoked) return tl::unexpected(revoked.error());
+    if (revoked->has_value()) {
+      return revocation::CertStatus::revoked((*revoked)->revoked_at, (*revoked)->reason_code);
+    }
+    auto known = authority.store().find_certificate(serial);
+    if (!known) return tl::unexpected(known.error());
+    return known->has_value() ? revocation::CertStatus::good() : revocation::CertStatus::unknown();
+  };
+}
+
+http::Response ocsp_answer(const ApiContext& ctx, std::string_view der) {
+  auto answer = revocation::answer_ocsp_request(der, *ctx.authority.ca(), ocsp_lookup(ctx.authority),
+                                                ctx.authority.clock().now(), ctx.ocsp_validity);
+  if (!answer) return error_response(answer.error());
+  return http::Response::text(200, *answer, "application/ocsp-response");
+}
+
+http::Response ocsp_post(const ApiContext& ctx, const http::Request& req) { return ocsp_answer(ctx, req.body); }
+
+http::Response ocsp_get(const ApiContext& ctx, const http::Request& req) {
+  auto der = revocation::decode_ocsp_get_path(req.params.at("request"));
+  if (!der) {
+    // RFC 6960 2.3: a malformed request still gets a (status-only) response.
+    auto malformed = revocation::error_response(revocation::OcspResponseStatus::malformed_request);
+    if (!malformed) return error_response(malformed.error());
+    return http::Response::text(200, *malformed, "application/ocsp-response");
+  }
+  return ocsp_answer(ctx, *der);
+}
+
+void add_revocation_routes(http::Router& router, const ApiContext& ctx, const std::string& prefix) {
+  const ApiContext* c = &ctx;
+  router.add("GET", prefix + "/crl", [c](const http::Request& req) { return crl(*c, req); });
+  router.add("POST", prefix + "/ocsp", [c](const http::Request& req) { return ocsp_post(*c, req); });
+  router.add("GET", prefix + "/ocsp/{request...}", [c](const http::Request& req) { return ocsp_get(*c, req); });
 }
 
 http::Response provisioners(const authority::Authority& authority, const http::Request& req) {
@@ -77,26 +196,54 @@ http::Response provisioners(const authority::Authority& authority, const http::R
   return http::Response::json(200, {{"provisioners", std::move(list)}, {"nextCursor", next}});
 }
 
+void observe(http::Router& router, metrics::Metrics* metrics) {
+  if (metrics == nullptr) return;
+  router.add("GET", "/metrics", [metrics](const http::Request&) {
+    return http::Response::text(200, metrics->render(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  router.set_observer([metrics](const http::Request& req, const http::Response& res) {
+    metrics->http_request(req.route.empty() ? "unmatched" : req.route, res.status);
+  });
+}
+
+http::Response health(const authority::Authority& authority) {
+  if (auto s = authority.health(); !s) {
+    return http::Response::error(503, "The certificate authority is unavailable: database: " + s.error().message + ".");
+  }
+  return http::Response::json(200, {{"status", "ok"}});
+}
+
+http::Response root_by_fingerprint(const authority::Authority& authority, const http::Request& req) {
+  const std::string sha = crypto::normalize_fingerprint(req.params.at("sha"));
+  for (const auto& root : authority.ca()->roots()) {
+    if (root.sha256_hex() == sha) return http::Response::json(200, {{"ca", root.pem()}});
+  }
+  return error_response({Errc::not_found, "root certificate with fingerprint \"" + sha + "\" was not found"});
+}
+
 }  // namespace
 
-std::shared_ptr<http::Router> make_router(const authority::Authority& authority, metrics::Metrics* metrics) {
+std::shared_ptr<http::Router> make_plain_router(const ApiContext& context) {
   auto router = std::make_shared<http::Router>();
-  if (metrics != nullptr) {
-    router->add("GET", "/metrics", [metrics](const http::Request&) {
-      return http::Response::text(200, metrics->render(), "text/plain; version=0.0.4; charset=utf-8");
-    });
-    router->set_observer([metrics](const http::Request& req, const http::Response& res) {
-      metrics->http_request(req.route.empty() ? "unmatched" : req.route, res.status);
-    });
+  observe(*router, context.metrics);
+  const authority::Authority* a = &context.authority;
+  for (std::string prefix : {"", "/1.0"}) {
+    router->add("GET", prefix + "/health", [a](const http::Request&) { return health(*a); });
+    router->add("GET", prefix + "/roots.pem", [a](const http::Request&) { return pem_bundle(a->ca()->roots()); });
+    router->add("GET", prefix + "/root/{sha}", [a](const http::Request& req) { return root_by_fingerprint(*a, req); });
+    add_revocation_routes(*router, context, prefix);
   }
+  return router;
+}
+
+std::shared_ptr<http::Router> make_router(const ApiContext& context) {
+  auto router = std::make_shared<http::Router>();
+  observe(*router, context.metrics);
+  const authority::Authority& authority = context.authority;
+  const ApiContext* ctx = &context;
   const authority::Authority* a = &authority;
   for (std::string prefix : {"", "/1.0"}) {
-    router->add("GET", prefix + "/health", [a](const http::Request&) {
-      if (auto s = a->health(); !s) {
-        return http::Response::error(503, "The certificate authority is unavailable: database: " + s.error().message + ".");
-      }
-      return http::Response::json(200, {{"status", "ok"}});
-    });
+    router->add("GET", prefix + "/health", [a](const http::Request&) { return health(*a); });
     router->add("GET", prefix + "/version", [](const http::Request&) {
       return http::Response::json(200, {{"version", kVersion}});
     });
@@ -112,13 +259,7 @@ std::shared_ptr<http::Router> make_router(const authority::Authority& authority,
     });
     router->add("GET", prefix + "/intermediates.pem",
                 [a](const http::Request&) { return pem_bundle(a->ca()->chain()); });
-    router->add("GET", prefix + "/root/{sha}", [a](const http::Request& req) {
-      const std::string sha = crypto::normalize_fingerprint(req.params.at("sha"));
-      for (const auto& root : a->ca()->roots()) {
-        if (root.sha256_hex() == sha) return http::Response::json(200, {{"ca", root.pem()}});
-      }
-      return error_response({Errc::not_found, "root certificate with fingerprint \"" + sha + "\" was not found"});
-    });
+    router->add("GET", prefix + "/root/{sha}", [a](const http::Request& req) { return root_by_fingerprint(*a, req); });
     router->add("GET", prefix + "/provisioners", [a](const http::Request& req) { return provisioners(*a, req); });
     router->add("GET", prefix + "/provisioners/{kid}/encrypted-key", [a](const http::Request& req) {
       const auto* p = a->find_by_kid(req.params.at("kid"));
@@ -128,6 +269,11 @@ std::shared_ptr<http::Router> make_router(const authority::Authority& authority,
       return http::Response::json(200, {{"key", p->encrypted_key()}});
     });
     router->add("POST", prefix + "/sign", [a](const http::Request& req) { return sign(*a, req); });
+    for (const char* path : {"/renew", "/re-sign"}) {
+      router->add("POST", prefix + path, [a](const http::Request& req) { return renew(*a, req); });
+    }
+    router->add("POST", prefix + "/revoke", [ctx](const http::Request& req) { return revoke(*ctx, req); });
+    add_revocation_routes(*router, context, prefix);
   }
   return router;
 }

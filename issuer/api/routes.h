@@ -1,7 +1,9 @@
 #pragma once
 // make_router mounts the step-ca compatible API (reference §1) on a Router,
 // every route under "/" and "/1.0/": health, version, roots, intermediates,
-// federation, provisioners (paginated) and their encrypted keys, and sign.
+// federation, provisioners (paginated) and their encrypted keys, sign,
+// renew (mTLS or Bearer x5c token), revoke, crl, and an OCSP responder
+// (POST /ocsp, GET /ocsp/{base64 request}).
 // Handlers decode, call the Authority and map its Error once (errors.h).
 // With metrics, GET /metrics serves them and every request is counted by
 // route pattern and status.
@@ -9,6 +11,7 @@
 #include <memory>
 
 #include "issuer/authority/authority.h"
+#include "issuer/authority/crl_service.h"
 #include "issuer/http/router.h"
 #include "issuer/metrics/metrics.h"
 
@@ -16,7 +19,21 @@ namespace keystep::api {
 
 inline constexpr char kVersion[] = "0.1.0";
 
-[[nodiscard]] std::shared_ptr<http::Router> make_router(const authority::Authority& authority,
-                                                        metrics::Metrics* metrics = nullptr);
+struct ApiContext {
+  const authority::Authority& authority;
+  metrics::Metrics* metrics = nullptr;       // optional: /metrics and request counting
+  authority::CrlService* crl = nullptr;      // optional: /crl (404 without)
+  std::chrono::seconds ocsp_validity{std::chrono::hours(1)};
+};
+
+// make_router is the HTTPS API: every route below, plus revoke, renew, CRL
+// and OCSP.
+// The context must outlive the router.
+[[nodiscard]] std::shared_ptr<http::Router> make_router(const ApiContext& context);
+
+// make_plain_router is the plain-HTTP listener's subset, for clients that
+// cannot do TLS first: health, roots.pem, root/{sha256}, CRL and OCSP
+// (all signed or self-verifying).
+[[nodiscard]] std::shared_ptr<http::Router> make_plain_router(const ApiContext& context);
 
 }  // namespace keystep::api

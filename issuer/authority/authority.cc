@@ -49,6 +49,7 @@ Result<std::unique_ptr<Authority>> Authority::create(AuthorityOptions options,
     std::size_t index = authority->provisioners_.size();
     authority->by_token_id_[p->name() + ":" + p->kid()] = index;
     authority->by_kid_.try_emplace(p->kid(), index);
+    authority->by_name_.emplace(p->name(), index);
     authority->provisioners_.push_back(std::move(*p));
   }
   return authority;
@@ -57,6 +58,11 @@ Result<std::unique_ptr<Authority>> Authority::create(AuthorityOptions options,
 const provisioners::JwkProvisioner* Authority::find_by_kid(std::string_view kid) const {
   auto it = by_kid_.find(std::string(kid));
   return it == by_kid_.end() ? nullptr : &provisioners_[it->second];
+}
+
+const provisioners::JwkProvisioner* Authority::find_by_name(std::string_view name) const {
+  auto it = by_name_.find(std::string(name));
+  return it == by_name_.end() ? nullptr : &provisioners_[it->second];
 }
 
 Result<provisioners::TokenGrant> Authority::authorize(std::string_view ott, provisioners::Audience kind,

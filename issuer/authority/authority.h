@@ -47,6 +47,26 @@ struct SignRequest {
   std::string request_id;  // recorded in the ledger (X-Request-Id)
 };
 
+// RevokeRequest is a POST /revoke: authorized by a one-time token whose
+// subject is the serial, or by the certificate itself over mTLS.
+struct RevokeRequest {
+  std::string serial;  // decimal or 0x-prefixed hex
+  int reason_code = 0;
+  std::string reason;
+  std::string ott;
+  bool passive = true;
+  std::vector<std::string> peer_chain_der;  // the verified mTLS client chain, leaf first
+};
+
+// RenewRequest is a POST /renew: the certificate to renew comes from the
+// verified mTLS client chain, or from the x5cInsecure header of a Bearer
+// token signed by the certificate's key.
+struct RenewRequest {
+  std::vector<std::string> peer_chain_der;
+  std::string bearer_token;
+  std::string request_id;
+};
+
 class Authority {
  public:
   [[nodiscard]] static Result<std::unique_ptr<Authority>> create(AuthorityOptions options,
@@ -55,6 +75,13 @@ class Authority {
                                                                  metrics::Metrics* metrics = nullptr);
 
   [[nodiscard]] Result<signing::IssuedCertificate> sign(const SignRequest& request) const;
+
+  // revoke records a revocation; returns the normalized decimal serial.
+  // already revoked: invalid_argument (as step-ca); passive=false: unimplemented.
+  [[nodiscard]] Result<std::string> revoke(const RevokeRequest& request) const;
+
+  // renew issues a new certificate for the same names, key and lifetime.
+  [[nodiscard]] Result<signing::IssuedCertificate> renew(const RenewRequest& request) const;
 
   // issue_server_certificate makes the CA server's own TLS certificate for
   // its DNS names (no provisioner extension).
@@ -66,6 +93,9 @@ class Authority {
 
   [[nodiscard]] const std::vector<provisioners::JwkProvisioner>& provisioners() const { return provisioners_; }
   [[nodiscard]] const provisioners::JwkProvisioner* find_by_kid(std::string_view kid) const;
+  [[nodiscard]] const provisioners::JwkProvisioner* find_by_name(std::string_view name) const;
+  [[nodiscard]] storage::Store& store() const { return store_; }
+  [[nodiscard]] const common::Clock& clock() const { return clock_; }
   [[nodiscard]] const std::vector<std::string>& dns_names() const { return options_.dns_names; }
   [[nodiscard]] common::TimePoint started_at() const { return started_at_; }
   // health reports whether the CA can issue: its database answers.
@@ -82,6 +112,11 @@ class Authority {
   [[nodiscard]] Status record(const signing::IssuedCertificate& issued, const std::string& provisioner,
                               const std::string& requester, const std::string& source,
                               const std::string& request_id) const;
+  // renewable resolves the certificate a renew request names and checks it
+  // may be renewed now; sets *provisioner.
+  [[nodiscard]] Result<crypto::Certificate> renewable(const RenewRequest& request,
+                                                      const provisioners::JwkProvisioner** provisioner) const;
+  [[nodiscard]] Result<crypto::Certificate> verify_renew_token(std::string_view token) const;
   [[nodiscard]] tl::expected<signing::IssuedCertificate, Denial> sign_request(const SignRequest& request,
                                                                               std::string* provisioner_name) const;
   // authorize verifies a token and records its id as used; a replay is
@@ -99,6 +134,7 @@ class Authority {
   std::vector<provisioners::JwkProvisioner> provisioners_;
   std::unordered_map<std::string, std::size_t> by_token_id_;  // name + ":" + kid
   std::unordered_map<std::string, std::size_t> by_kid_;
+  std::unordered_map<std::string, std::size_t> by_name_;
   common::TimePoint started_at_;
 };
 

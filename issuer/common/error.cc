@@ -11,6 +11,7 @@ std::string_view to_string(Errc code) {
     case Errc::already_exists: return "already_exists";
     case Errc::failed_precondition: return "failed_precondition";
     case Errc::unavailable: return "unavailable";
+    case Errc::unimplemented: return "unimplemented";
     case Errc::internal: return "internal";
   }
   return "unknown";

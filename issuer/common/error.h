@@ -18,6 +18,7 @@ enum class Errc {
   already_exists,
   failed_precondition,  // state of the system forbids it (expired CA, ...)
   unavailable,          // transient: retry may succeed
+  unimplemented,        // a valid request this CA does not support
   internal,
 };
 

@@ -47,6 +47,10 @@ using SslCtxPtr = std::unique_ptr<SSL_CTX, FreeWith<SSL_CTX_free>>;
 inline void free_openssl_string(char* s) { OPENSSL_free(s); }  // OPENSSL_free is a macro
 using OpensslStringPtr = std::unique_ptr<char, FreeWith<free_openssl_string>>;
 
+// X509StackPtr frees the stack only: its certificates are borrowed.
+inline void free_x509_stack(STACK_OF(X509) * s) { sk_X509_free(s); }
+using X509StackPtr = std::unique_ptr<STACK_OF(X509), FreeWith<free_x509_stack>>;
+
 inline void free_general_names(GENERAL_NAMES* n) { sk_GENERAL_NAME_pop_free(n, GENERAL_NAME_free); }
 using GeneralNameStackPtr = std::unique_ptr<GENERAL_NAMES, FreeWith<free_general_names>>;
 

@@ -32,6 +32,11 @@ bool is_param(std::string_view segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
 
+// is_rest_param is "{name...}": it matches the rest of the path, slashes too.
+bool is_rest_param(std::string_view segment) {
+  return is_param(segment) && segment.size() > 5 && segment.substr(segment.size() - 4) == "...}";
+}
+
 Response not_found() {
   Response r = Response::text(404, "404 page not found\n");
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
@@ -43,6 +48,7 @@ Response not_found() {
 struct Router::Node {
   std::vector<std::pair<std::string, std::unique_ptr<Node>>> literals;
   std::unique_ptr<Node> param;
+  std::unique_ptr<Node> rest;  // "{name...}": the remainder of the path
   // Filled where a pattern ends.
   std::vector<std::string> param_names;
   std::vector<std::pair<std::string, Handler>> methods;
@@ -72,6 +78,13 @@ void Router::add(std::string method, std::string pattern, Handler h) {
   std::vector<std::string> names;
   for (std::size_t i = 0; i < count; ++i) {
     std::string_view segment = segments[i];
+    if (is_rest_param(segment)) {
+      if (i + 1 != count) throw std::invalid_argument("router: {name...} must end the pattern " + pattern);
+      names.emplace_back(segment.substr(1, segment.size() - 5));
+      if (!node->rest) node->rest = std::make_unique<Node>();
+      node = node->rest.get();
+      continue;
+    }
     if (is_param(segment)) {
       names.emplace_back(segment.substr(1, segment.size() - 2));
       if (!node->param) node->param = std::make_unique<Node>();
@@ -138,7 +151,12 @@ Response Router::route(Request& req) const {
     }
     if (node->param && !segment.empty()) {
       values[depth] = segment;
-      return self(self, node->param.get(), i + 1, depth + 1);
+      if (const Node* found = self(self, node->param.get(), i + 1, depth + 1)) return found;
+    }
+    if (node->rest && !node->rest->methods.empty() && !segment.empty()) {
+      const char* end = req.path.data() + req.path.size();
+      values[depth] = std::string_view(segment.data(), static_cast<std::size_t>(end - segment.data()));
+      return node->rest.get();
     }
     return nullptr;
   };

@@ -27,7 +27,8 @@ class Router {
   Router(Router&&) noexcept;
   Router& operator=(Router&&) noexcept;
 
-  // add registers h for method and pattern. A malformed pattern, a second
+  // add registers h for method and pattern. A last segment "{name...}"
+  // matches the rest of the path, slashes included. A malformed pattern, a second
   // handler for the same method and pattern, or one pattern shape with two
   // different parameter names throws std::invalid_argument: that is a bug
   // in the caller, found at start-up.

@@ -142,3 +142,24 @@ TEST_CASE("Router tells the observer the matched route pattern and the response"
   CHECK(seen[0] == std::pair<std::string, int>{"/root/{sha}", 200});
   CHECK(seen[1] == std::pair<std::string, int>{"", 404});
 }
+
+TEST_CASE("Router {name...} captures the rest of the path, slashes included", "[http]") {
+  keystep::http::Router router;
+  router.add("GET", "/ocsp/{request...}", [](const keystep::http::Request& req) {
+    return keystep::http::Response::text(200, req.params.at("request"));
+  });
+  router.add("GET", "/ocsp/fixed", [](const keystep::http::Request&) {
+    return keystep::http::Response::text(200, "fixed");
+  });
+  keystep::http::Request req;
+  req.method = "GET";
+  req.path = "/ocsp/MEow/AB+c==";
+  CHECK(router.dispatch(req).body == "MEow/AB+c==");
+  req.path = "/ocsp/fixed";
+  CHECK(router.dispatch(req).body == "fixed");
+  req.path = "/ocsp/";
+  CHECK(router.dispatch(req).status == 404);
+  CHECK_THROWS_AS(router.add("GET", "/a/{x...}/b", [](const keystep::http::Request&) {
+    return keystep::http::Response::text(200, "");
+  }), std::invalid_argument);
+}

@@ -117,6 +117,9 @@ Result<SslCtxPtr> make_server_tls_context(const TlsCredentials& creds,
   SSL_CTX_set_session_id_context(c, kSessionIdContext, sizeof(kSessionIdContext) - 1);
   if (auto used = use_credentials(c, creds); !used) return tl::unexpected(used.error());
   if (!client_ca_pem.empty()) {
+    // Any listed CA may anchor a client chain (roots and intermediates, as
+    // step-ca's pool): a client that sends only its leaf still verifies.
+    X509_STORE_set_flags(SSL_CTX_get_cert_store(c), X509_V_FLAG_PARTIAL_CHAIN);
     if (auto trusted = trust(c, client_ca_pem, true); !trusted) {
       return tl::unexpected(with_context(trusted.error(), "client CAs"));
     }
