@@ -38,6 +38,9 @@ Result<std::unique_ptr<Authority>> Authority::create(AuthorityOptions options,
   std::unique_ptr<Authority> authority(
       new Authority(std::move(options), std::move(ca), clock, store, metrics));
   authority->name_policy_ = std::move(*name_policy);
+  auto extensions = signing::encode_distribution_extensions(authority->options_.distribution);
+  if (!extensions) return tl::unexpected(extensions.error());
+  authority->leaf_extensions_ = std::move(*extensions);
   for (auto& config : configs) {
     auto p = provisioners::JwkProvisioner::create(std::move(config), authority->options_.claims);
     if (!p) return tl::unexpected(p.error());
@@ -171,7 +174,8 @@ tl::expected<signing::IssuedCertificate, Authority::Denial> Authority::sign_requ
                             .sans = {grant->names.dns, grant->names.ips, grant->names.emails, grant->names.uris},
                             .not_before = validity->not_before,
                             .not_after = validity->not_after,
-                            .provisioner = grant->provisioner};
+                            .provisioner = grant->provisioner,
+                            .extra_extensions = &leaf_extensions_};
   auto issued = signing::Signer(ca).sign(leaf);
   if (!issued) {
     const bool constraint = issued.error().code == Errc::permission_denied;

@@ -37,6 +37,7 @@ struct AuthorityOptions {
   std::chrono::seconds backdate{60};              // notBefore backdate of default-start leaves
   bool disable_issued_at_check = false;           // accept tokens issued before this process started
   std::vector<provisioners::JwkProvisionerConfig> provisioners;
+  signing::DistributionUrls distribution;         // CRL DP and AIA URLs put in every leaf
 };
 
 struct SignRequest {
@@ -131,6 +132,7 @@ class Authority {
   metrics::Metrics* metrics_;  // optional
   provisioners::Audiences audiences_;
   policy::NamePolicy name_policy_;
+  std::vector<signing::DerExtension> leaf_extensions_;  // encoded once from options_.distribution
   std::vector<provisioners::JwkProvisioner> provisioners_;
   std::unordered_map<std::string, std::size_t> by_token_id_;  // name + ":" + kid
   std::unordered_map<std::string, std::size_t> by_kid_;

@@ -242,7 +242,8 @@ Result<signing::IssuedCertificate> Authority::renew(const RenewRequest& request)
                             .sans = sans,
                             .not_before = now - options_.backdate,
                             .not_after = std::chrono::time_point_cast<std::chrono::seconds>(now + lifetime),
-                            .provisioner = *ext};
+                            .provisioner = *ext,
+                            .extra_extensions = &leaf_extensions_};
   auto issued = signing::Signer(ca_.load()).sign(leaf);
   if (issued) {
     if (auto s = record(*issued, provisioner->name(), "renew:" + old->serial_decimal(), "renew", request.request_id); !s) {

@@ -223,7 +223,7 @@ Result<storage::StorageConfig> parse_storage(const YAML::Node& node, const std::
 Result<CrlConfig> parse_crl(const YAML::Node& node) {
   CrlConfig crl;
   if (!node || node.IsNull()) return crl;
-  if (auto s = only_keys(node, "crl", {"enabled", "cacheDuration", "renewPeriod", "idpURL"}); !s) {
+  if (auto s = only_keys(node, "crl", {"enabled", "cacheDuration", "renewPeriod", "idpURL", "distributionPoint"}); !s) {
     return tl::unexpected(s.error());
   }
   if (node["enabled"]) {
@@ -246,6 +246,11 @@ Result<CrlConfig> parse_crl(const YAML::Node& node) {
     auto url = scalar(node["idpURL"], "crl.idpURL");
     if (!url) return tl::unexpected(url.error());
     crl.idp_url = *url;
+  }
+  if (node["distributionPoint"]) {
+    auto url = scalar(node["distributionPoint"], "crl.distributionPoint");
+    if (!url) return tl::unexpected(url.error());
+    crl.distribution_point = *url;
   }
   return crl;
 }
@@ -287,7 +292,7 @@ Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& 
   }
   if (auto s = only_keys(root, "", {"address", "insecureAddress", "dnsNames", "logLevel", "ca", "claims", "policy",
                                      "backdate", "disableIssuedAtCheck", "tlsCertDuration", "provisioners", "storage",
-                                     "crl", "ocsp"});
+                                     "crl", "ocsp", "aia"});
       !s) {
     return tl::unexpected(s.error());
   }
@@ -311,6 +316,10 @@ Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& 
     auto crl = parse_crl(root["crl"]);
     if (!crl) return tl::unexpected(crl.error());
     config.crl = std::move(*crl);
+    // A CRL with an Issuing Distribution Point only covers leaves that name
+    // the same point, so the IDP URL is also the leaves' default CDP.
+    config.authority.distribution.crl =
+        !config.crl.distribution_point.empty() ? config.crl.distribution_point : config.crl.idp_url;
     if (const YAML::Node ocsp = root["ocsp"]; ocsp && !ocsp.IsNull()) {
       if (auto s = only_keys(ocsp, "ocsp", {"validity"}); !s) return tl::unexpected(s.error());
       if (ocsp["validity"]) {
@@ -318,6 +327,16 @@ Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& 
         if (!d) return tl::unexpected(d.error());
         if (d->count() <= 0) return bad("ocsp.validity", "must be positive");
         config.ocsp_validity = std::chrono::duration_cast<std::chrono::seconds>(*d);
+      }
+    }
+    if (const YAML::Node aia = root["aia"]; aia && !aia.IsNull()) {
+      if (auto s = only_keys(aia, "aia", {"ocsp", "caIssuers"}); !s) return tl::unexpected(s.error());
+      for (auto [key, field] : {std::pair{"ocsp", &config.authority.distribution.ocsp},
+                                std::pair{"caIssuers", &config.authority.distribution.ca_issuers}}) {
+        if (!aia[key]) continue;
+        auto url = scalar(aia[key], std::string("aia.") + key);
+        if (!url) return tl::unexpected(url.error());
+        *field = *url;
       }
     }
     if (root["logLevel"]) {

@@ -29,6 +29,7 @@ struct CrlConfig {
   std::chrono::seconds cache_duration{std::chrono::hours(24)};  // crl.cacheDuration: nextUpdate - thisUpdate
   std::chrono::seconds renew_period{std::chrono::hours(16)};    // crl.renewPeriod: regenerate after this (default 2/3)
   std::string idp_url;                                 // crl.idpURL: Issuing Distribution Point; "" = none
+  std::string distribution_point;                      // crl.distributionPoint: CDP in leaves; default idpURL
 };
 
 struct Config {
@@ -40,7 +41,8 @@ struct Config {
   CrlConfig crl;
   std::chrono::seconds ocsp_validity{std::chrono::hours(1)};  // ocsp.validity: nextUpdate - thisUpdate of answers
   std::chrono::seconds tls_lifetime{std::chrono::hours(24)};  // tlsCertDuration: the server certificate's lifetime
-  authority::AuthorityOptions authority;   // dnsNames, claims, policy, backdate, provisioners, ...
+  authority::AuthorityOptions authority;   // dnsNames, claims, policy, backdate, provisioners,
+                                           // distribution (aia.ocsp, aia.caIssuers, CRL DP), ...
 };
 
 [[nodiscard]] Result<Config> load_config(const std::filesystem::path& path);

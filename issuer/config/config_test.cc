@@ -125,3 +125,14 @@ TEST_CASE("parse_config names storage and crl fields in errors", "[config]") {
   CHECK_THAT(err("crl: {cacheDuration: 1h, renewPeriod: 2h}\n"), Catch::Contains("crl.renewPeriod"));
   CHECK_THAT(err("ocsp: {validity: 0s}\n"), Catch::Contains("ocsp.validity"));
 }
+
+TEST_CASE("parse_config puts the CRL IDP and AIA URLs into every leaf's extensions", "[config]") {
+  auto c = config::parse_config(kMinimal + "crl: {idpURL: \"http://ca/crl\"}\naia: {ocsp: \"http://ca/ocsp\"}\n", "/x");
+  REQUIRE(c);
+  CHECK(c->authority.distribution.crl == "http://ca/crl");
+  CHECK(c->authority.distribution.ocsp == "http://ca/ocsp");
+  auto d = config::parse_config(kMinimal + "crl: {idpURL: \"http://ca/crl\", distributionPoint: \"http://x/crl\"}\n", "/x");
+  REQUIRE(d);
+  CHECK(d->authority.distribution.crl == "http://x/crl");
+  CHECK_FALSE(config::parse_config(kMinimal + "aia: {crl: x}\n", "/x"));
+}

@@ -33,6 +33,11 @@ Result<IssuedCertificate> Signer::sign(const LeafRequest& request) const {
       return tl::unexpected(s.error());
     }
   }
+  if (request.extra_extensions != nullptr) {
+    for (const auto& ext : *request.extra_extensions) {
+      if (auto s = b.add_der_extension(ext.oid, ext.der, ext.critical); !s) return tl::unexpected(s.error());
+    }
+  }
   auto leaf = b.sign(ca_->key());
   if (!leaf) return tl::unexpected(leaf.error());
   if (auto s = ca_->check_name_constraints(leaf->get()); !s) return tl::unexpected(s.error());

@@ -15,6 +15,7 @@
 #include "issuer/common/error.h"
 #include "issuer/crypto/certificate.h"
 #include "issuer/signing/certificate_authority.h"
+#include "issuer/signing/distribution_extensions.h"
 #include "issuer/signing/provisioner_extension.h"
 
 namespace keystep::signing {
@@ -27,6 +28,7 @@ struct LeafRequest {
   common::TimePoint not_before;
   common::TimePoint not_after;
   ProvisionerRef provisioner;  // no provisioner extension when name is empty
+  const std::vector<DerExtension>* extra_extensions = nullptr;  // borrowed: CRL DP, AIA
 };
 
 struct IssuedCertificate {

@@ -171,3 +171,14 @@ TEST_CASE("Signer copies a CSR's encoded public key unchanged for every key type
     CHECK(X509_get0_subject_key_id(issued->leaf.get()) != nullptr);
   }
 }
+
+TEST_CASE("encode_distribution_extensions refuses URLs that are not absolute http(s)", "[signing]") {
+  CHECK(encode_distribution_extensions({})->empty());
+  auto both = encode_distribution_extensions({"http://ca/crl", "http://ca/ocsp", "http://ca/int.pem"});
+  REQUIRE(both);
+  CHECK(both->size() == 2);
+  auto bad = encode_distribution_extensions({"ldap://ca/crl", "", ""});
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message, Catch::Contains("crl.distributionPoint"));
+  CHECK_FALSE(encode_distribution_extensions({"", "http://ca/ocsp,URI:http://evil", ""}));
+}

@@ -247,3 +247,48 @@ TEST_CASE("the plain-HTTP listener serves roots, CRL and OCSP but never issues",
 
 }  // namespace
 }  // namespace keystep::integration
+
+namespace keystep::integration {
+namespace {
+
+TEST_CASE("leaves carry the configured CRL distribution point and AIA, and openssl checks them against the CRL",
+          "[lifecycle]") {
+  TempDir tmp;
+  Pki pki = init_pki(tmp, "ca", {.password = false});
+  std::ofstream(pki.config(), std::ios::app)
+      << "crl: {idpURL: \"http://ca.localhost/1.0/crl\"}\n"
+      << "aia: {ocsp: \"http://ca.localhost/ocsp\", caIssuers: \"http://ca.localhost/intermediates.pem\"}\n";
+  ServerProcess server(serve_options(pki));
+  CaHttp http(server, pki);
+  auto good = get_certificate(pki, server, tmp.path(), "good.localhost");
+  auto bad = get_certificate(pki, server, tmp.path(), "bad.localhost");
+  auto text = run({"openssl", "x509", "-in", good.string(), "-noout", "-text"});
+  CHECK_THAT(text.out, Contains("X509v3 CRL Distribution Points") && Contains("URI:http://ca.localhost/1.0/crl"));
+  CHECK_THAT(text.out, Contains("OCSP - URI:http://ca.localhost/ocsp"));
+  CHECK_THAT(text.out, Contains("CA Issuers - URI:http://ca.localhost/intermediates.pem"));
+
+  TokenMinter minter = TokenMinter::load(pki.provisioner_key(), "admin");
+  const std::string serial = crypto::Certificate::from_pem(read_text(bad))->serial_decimal();
+  auto claims = minter.claims(serial, server.url() + "/1.0/revoke");
+  claims.erase("sans");
+  nlohmann::json body = {{"serial", serial}, {"ott", minter.sign(claims)}, {"reasonCode", 1}, {"passive", true}};
+  REQUIRE(http.post("/1.0/revoke", body.dump(), {{"Content-Type", "application/json"}}).status == 200);
+  auto crl = http.get("/1.0/crl?pem");
+  REQUIRE(crl.status == 200);
+  const fs::path crl_pem = tmp / "crl.pem";
+  write_text(crl_pem, crl.body);
+  auto verify = [&](const fs::path& leaf) {
+    return run({"openssl", "verify", "-crl_check", "-CRLfile", crl_pem.string(), "-CAfile", pki.root_cert().string(),
+                "-untrusted", pki.intermediate_cert().string(), leaf.string()});
+  };
+  auto ok = verify(good);
+  INFO(ok.describe());
+  CHECK(ok.exit_code == 0);
+  auto revoked = verify(bad);
+  INFO(revoked.describe());
+  CHECK(revoked.exit_code != 0);
+  CHECK_THAT(revoked.out + revoked.err, Contains("certificate revoked"));
+}
+
+}  // namespace
+}  // namespace keystep::integration
