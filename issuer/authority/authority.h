@@ -78,7 +78,8 @@ class Authority {
   [[nodiscard]] Result<signing::IssuedCertificate> sign(const SignRequest& request) const;
 
   // revoke records a revocation; returns the normalized decimal serial.
-  // already revoked: invalid_argument (as step-ca); passive=false: unimplemented.
+  // already revoked: invalid_argument (as step-ca); a serial not in the
+  // ledger: not_found; passive=false: unimplemented.
   [[nodiscard]] Result<std::string> revoke(const RevokeRequest& request) const;
 
   // renew issues a new certificate for the same names, key and lifetime.

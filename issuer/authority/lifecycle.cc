@@ -95,7 +95,12 @@ Result<std::string> Authority::revoke(const RevokeRequest& request) const {
   storage::RevocationRecord record{*serial, request.reason_code, request.reason, clock_.now(), actor, std::nullopt};
   auto known = store_.find_certificate(*serial);
   if (!known) return tl::unexpected(known.error());
-  if (known->has_value()) record.expires_at = (*known)->not_after;
+  // Unlike step-ca, only certificates in the ledger can be revoked: a typo
+  // in a serial must not silently "succeed".
+  if (!known->has_value()) {
+    return fail(Errc::not_found, "no certificate with serial number " + *serial + " was issued by this CA");
+  }
+  record.expires_at = (*known)->not_after;
   auto done = store_.revoke(record);
   if (metrics_ != nullptr) metrics_->certificate_revoked(provisioner_name, done.has_value());
   if (!done) {

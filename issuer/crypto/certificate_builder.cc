@@ -133,7 +133,19 @@ Status CertificateBuilder::set_validity(common::TimePoint not_before, common::Ti
 }
 
 Status CertificateBuilder::set_public_key(EVP_PKEY* key) {
-  if (X509_set_pubkey(x509_.get(), key) != 1) return openssl_error(Errc::internal, "cannot set public key");
+  // Keep only the public half: X509_set_pubkey caches the EVP_PKEY it is
+  // given, and a certificate must never carry (or hand out) a private key.
+  int len = i2d_PUBKEY(key, nullptr);
+  if (len <= 0) return openssl_error(Errc::invalid_argument, "cannot encode public key");
+  std::vector<unsigned char> der(static_cast<std::size_t>(len));
+  unsigned char* out = der.data();
+  i2d_PUBKEY(key, &out);
+  const unsigned char* in = der.data();
+  EvpPkeyPtr public_only(d2i_PUBKEY(nullptr, &in, len));
+  if (!public_only) return openssl_error(Errc::internal, "cannot decode public key");
+  if (X509_set_pubkey(x509_.get(), public_only.get()) != 1) {
+    return openssl_error(Errc::internal, "cannot set public key");
+  }
   return add_subject_key_id();
 }
 

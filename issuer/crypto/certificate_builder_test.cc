@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <openssl/err.h>
+
 #include "tests/support/pki.h"
 
 using namespace keystep;
@@ -70,4 +72,22 @@ TEST_CASE("Certificate::chain_from_pem keeps file order and bounds the length", 
 
 TEST_CASE("normalize_fingerprint drops separators and case", "[crypto]") {
   CHECK(normalize_fingerprint("AB:cd-EF") == "abcdef");
+}
+
+TEST_CASE("CertificateBuilder never lets a certificate hand out the private key it was built from", "[crypto]") {
+  auto key = testing::make_key();
+  CertificateBuilder b;
+  REQUIRE(b.set_random_serial());
+  REQUIRE(b.set_self_issued());
+  REQUIRE(b.set_subject_common_name("self"));
+  auto now = std::chrono::system_clock::now();
+  REQUIRE(b.set_validity(now, now + std::chrono::hours(1)));
+  REQUIRE(b.set_public_key(key.get()));
+  auto cert = b.sign(key.get());
+  REQUIRE(cert);
+  CHECK(same_public_key(cert->public_key(), key.get()));
+  // A private export of the certificate's key must fail: it has no private half.
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  CHECK(PEM_write_bio_PrivateKey(bio.get(), cert->public_key(), nullptr, nullptr, 0, nullptr, nullptr) != 1);
+  ERR_clear_error();
 }

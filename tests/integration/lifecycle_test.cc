@@ -133,6 +133,17 @@ TEST_CASE("revoke refuses what step-ca refuses and changes nothing", "[lifecycle
   auto garbage = ca.revoke("12ab", ca.revoke_token("12ab"));
   CHECK(garbage.status == 400);
   CHECK_THAT(garbage.body, Contains("not a valid serial number"));
+  auto unknown = ca.revoke("12345", ca.revoke_token("12345"));
+  CHECK(unknown.status == 404);
+  CHECK_THAT(unknown.body, Contains("was issued by this CA"));
+  // The same serial in hex is the same certificate.
+  crypto::BignumPtr bn(nullptr);
+  BIGNUM* raw = nullptr;
+  BN_dec2bn(&raw, a.c_str());
+  bn.reset(raw);
+  crypto::OpensslStringPtr hex(BN_bn2hex(bn.get()));
+  auto hex_other = ca.revoke("0x" + std::string(hex.get()), ca.revoke_token(b));
+  CHECK(hex_other.status == 403);
   // None of the above revoked anything.
   CHECK_THAT(ca.ocsp(ca.a).out, Contains(": good"));
   REQUIRE(ca.revoke(a, ca.revoke_token(a)).status == 200);
@@ -225,6 +236,17 @@ TEST_CASE("renew with a Bearer x5cInsecure token works once, and only for this C
   auto key_a = ca.a.parent_path() / "a.localhost.key";
   auto forged = renew_token(ca, ca.b, key_a, ca.server.url() + "/1.0/renew");
   CHECK(ca.http.post("/1.0/renew", "", {{"Authorization", "Bearer " + forged}}).status == 401);
+}
+
+TEST_CASE("renew refuses a certificate from another CA presented in a Bearer token", "[lifecycle]") {
+  LifecycleCa ca;
+  LifecycleCa other;
+  auto key = other.b.parent_path() / "b.localhost.key";
+  const std::string token = renew_token(other, other.b, key, ca.server.url() + "/1.0/renew");
+  auto refused = ca.http.post("/1.0/renew", "", {{"Authorization", "Bearer " + token}});
+  CHECK(refused.status == 401);
+  CHECK_THAT(refused.body, Contains("error validating renew token"));
+  CHECK(ca.server.count("certificate renewed") == 0);
 }
 
 TEST_CASE("the plain-HTTP listener serves roots, CRL and OCSP but never issues", "[lifecycle]") {
