@@ -47,7 +47,10 @@ Result<Args> Args::parse(const CommandSpec& spec, const std::vector<std::string>
       if (*value != "true" && *value != "false") {
         return fail(Errc::invalid_argument, "flag --" + name + " takes no value");
       }
-      if (*value == "false") continue;
+      if (*value == "false") {
+        args.set_false_.insert(name);
+        continue;
+      }
     } else {
       value = "true";
     }
@@ -110,6 +113,11 @@ Result<int> Args::get_int(const std::string& flag, int fallback) const {
   } catch (...) {
     return fail(Errc::invalid_argument, "flag --" + flag + ": \"" + v + "\" is not a number");
   }
+}
+
+bool Args::get_bool(const std::string& flag, bool fallback) const {
+  if (has(flag)) return true;
+  return set_false_.count(flag) != 0 ? false : fallback;
 }
 
 std::string help_text(const CommandSpec& spec) {

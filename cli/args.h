@@ -6,6 +6,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,10 +45,15 @@ class Args {
   // required returns the flag's value or an error "flag --x is required".
   [[nodiscard]] Result<std::string> required(const std::string& flag) const;
   [[nodiscard]] Result<int> get_int(const std::string& flag, int fallback) const;
+  // get_bool reads a boolean flag that defaults to `fallback`: true for
+  // "--flag" or "--flag=true", false for "--flag=false" (which has() does
+  // not count as given).
+  [[nodiscard]] bool get_bool(const std::string& flag, bool fallback) const;
 
  private:
   bool help_ = false;
   std::map<std::string, std::vector<std::string>> values_;
+  std::set<std::string> set_false_;  // boolean flags given as --flag=false
   std::vector<std::string> positional_;
 };
 

@@ -3,7 +3,6 @@
 // `step ca certificate` does.
 
 #include <iostream>
-#include <optional>
 
 #include "cli/ca_client.h"
 #include "cli/certificate_request.h"
@@ -11,6 +10,7 @@
 #include "cli/key_flags.h"
 #include "cli/output_file.h"
 #include "cli/provisioner_flags.h"
+#include "cli/sign_response.h"
 #include "issuer/common/duration.h"
 #include "issuer/common/file.h"
 #include "issuer/policy/time_format.h"
@@ -62,8 +62,7 @@ struct Options {
   std::vector<std::string> sans;
   std::string not_before, not_after;  // sent as given; "" leaves it to the CA
   crypto::KeySpec key_spec;
-  std::optional<ProvisionerFlags> provisioner;  // unset: token
-  std::string token;
+  TokenFlags authorization;
   bool force = false;
 };
 
@@ -94,53 +93,11 @@ Result<Options> read_options(const Args& args) {
   auto key_spec = read_key_spec(args);
   if (!key_spec) return tl::unexpected(key_spec.error());
   o.key_spec = *key_spec;
-  if (args.has("token")) {
-    if (has_provisioner_flags(args)) return fail(Errc::invalid_argument, "give --token or --provisioner, not both");
-    auto token = args.required("token");
-    if (!token) return tl::unexpected(token.error());
-    o.token = *token;
-  } else {
-    if (!has_provisioner_flags(args)) {
-      return fail(Errc::invalid_argument, "give --provisioner with --provisioner-key, or --token");
-    }
-    auto provisioner = read_provisioner_flags(args);
-    if (!provisioner) return tl::unexpected(provisioner.error());
-    o.provisioner = *provisioner;
-  }
+  auto authorization = read_token_flags(args);
+  if (!authorization) return tl::unexpected(authorization.error());
+  o.authorization = *authorization;
   o.force = args.has("force");
   return o;
-}
-
-// chain_from_response takes certChain, or crt and ca from servers before
-// step-ca v0.14, and checks that the leaf certifies `key`.
-Result<std::string> chain_from_response(const nlohmann::json& response, EVP_PKEY* key) {
-  std::string bundle;
-  auto append = [&bundle](const nlohmann::json& pem) {
-    if (pem.is_string()) bundle += pem.get_ref<const std::string&>() + "\n";
-  };
-  if (auto it = response.find("certChain"); it != response.end() && it->is_array()) {
-    for (const auto& pem : *it) append(pem);
-  }
-  if (bundle.empty()) {
-    for (const char* member : {"crt", "ca"}) {
-      if (response.contains(member)) append(response[member]);
-    }
-  }
-  auto chain = crypto::Certificate::chain_from_pem(bundle);
-  if (!chain) return tl::unexpected(with_context(chain.error(), "the CA's answer holds no certificate chain"));
-  if (!crypto::same_public_key(chain->front().public_key(), key)) {
-    return fail(Errc::internal, "the CA's certificate is not for the key it was asked to certify");
-  }
-  return crypto::chain_to_pem(*chain);
-}
-
-// authorization is the given --token, or one minted for the request.
-Result<std::string> authorization(const Options& o, const crypto::Certificate& root) {
-  if (!o.provisioner) return o.token;
-  return mint_token(*o.provisioner, {.subject = o.subject,
-                                     .sans = o.sans,
-                                     .audience = endpoint_url(o.ca.ca_url, kSignAudiencePath),
-                                     .root_sha256 = root.sha256_hex()});
 }
 
 Status get_certificate(const Options& o) {
@@ -153,17 +110,22 @@ Status get_certificate(const Options& o) {
   if (!key) return tl::unexpected(key.error());
   auto csr = make_csr_pem(key->get(), o.subject, o.sans);
   if (!csr) return tl::unexpected(csr.error());
-  auto token = authorization(o, roots->front());
+  auto token = token_for(o.authorization, {.subject = o.subject,
+                                           .sans = o.sans,
+                                           .audience = endpoint_url(o.ca.ca_url, kSignAudiencePath),
+                                           .root_sha256 = roots->front().sha256_hex()});
   if (!token) return tl::unexpected(token.error());
   const nlohmann::json request = {
       {"csr", *csr}, {"ott", *token}, {"notBefore", o.not_before}, {"notAfter", o.not_after}};
   auto response = CaClient::verified(o.ca.ca_url, *roots).post_json("/1.0/sign", request);
   if (!response) return tl::unexpected(response.error());
-  auto chain = chain_from_response(*response, key->get());
+  auto chain = chain_from_sign_response(*response, key->get());
   if (!chain) return tl::unexpected(chain.error());
   auto key_pem = crypto::private_key_to_pem(key->get());
   if (!key_pem) return tl::unexpected(key_pem.error());
-  if (auto written = common::write_file_atomic(o.crt_file, *chain, kPublicFileMode); !written) return written;
+  if (auto written = common::write_file_atomic(o.crt_file, crypto::chain_to_pem(*chain), kPublicFileMode); !written) {
+    return written;
+  }
   return common::write_file_atomic(o.key_file, key_pem->view(), kPrivateFileMode);
 }
 

@@ -2,9 +2,10 @@
 
 #include <utility>
 
+#include <openssl/crypto.h>
+
 #include "issuer/api/routes.h"
 #include "issuer/common/file.h"
-#include "issuer/http/client.h"
 #include "issuer/http/url.h"
 
 namespace keystep::cli {
@@ -100,21 +101,54 @@ Result<CaClient> CaClient::verified(const CaFlags& flags) {
 
 CaClient CaClient::insecure(std::string ca_url) { return CaClient(std::move(ca_url), "", true); }
 
+CaClient CaClient::plain_http(std::string ca_url) { return CaClient(std::move(ca_url), "", false); }
+
+CaClient CaClient::with_client_certificate(std::string chain_pem, const crypto::SecretBytes& key_pem) const {
+  CaClient copy = *this;
+  copy.client_chain_pem_ = std::move(chain_pem);
+  copy.client_key_pem_ = std::make_shared<const crypto::SecretBytes>(key_pem.view());
+  return copy;
+}
+
+CaClient CaClient::with_bearer_token(std::string token) const {
+  CaClient copy = *this;
+  copy.bearer_token_ = std::make_shared<const crypto::SecretBytes>(token);
+  OPENSSL_cleanse(token.data(), token.size());
+  return copy;
+}
+
 Result<nlohmann::json> CaClient::get_json(std::string_view path) const { return call("GET", path, ""); }
 
 Result<nlohmann::json> CaClient::post_json(std::string_view path, const nlohmann::json& body) const {
   return call("POST", path, body.dump());
 }
 
-Result<nlohmann::json> CaClient::call(std::string_view method, std::string_view path, std::string_view body) const {
+Result<std::string> CaClient::get_body(std::string_view path) const {
+  auto response = send("GET", path, "");
+  if (!response) return tl::unexpected(response.error());
+  return std::move(response->body);
+}
+
+Result<http::ClientResponse> CaClient::send(std::string_view method, std::string_view path,
+                                            std::string_view body) const {
   http::ClientOptions options;
   options.root_pem = root_pem_;
   options.insecure = insecure_;
   options.user_agent = std::string("keystep/") + api::kVersion;
+  options.client_chain_pem = client_chain_pem_;
+  if (client_key_pem_) options.client_key_pem = std::string(client_key_pem_->view());
   http::HeaderList headers;
   if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
+  if (bearer_token_) {
+    std::string authorization = "Bearer ";
+    authorization.append(bearer_token_->view());
+    headers.emplace_back("Authorization", std::move(authorization));
+  }
   const std::string url = endpoint_url(ca_url_, path);
   auto response = http::request(options, method, url, body, headers);
+  // The copies of the key and the token are wiped; the shared ones stay.
+  OPENSSL_cleanse(options.client_key_pem.data(), options.client_key_pem.size());
+  for (auto& [name, value] : headers) OPENSSL_cleanse(value.data(), value.size());
   if (!response) return tl::unexpected(response.error());
   if (response->status >= 400) {
     return fail(Errc::failed_precondition, refusal_message(response->status, response->body));
@@ -123,9 +157,16 @@ Result<nlohmann::json> CaClient::call(std::string_view method, std::string_view 
     return fail(Errc::unavailable, std::string(method) + " " + url + " answered with the unexpected status " +
                                        std::to_string(response->status));
   }
+  return response;
+}
+
+Result<nlohmann::json> CaClient::call(std::string_view method, std::string_view path, std::string_view body) const {
+  auto response = send(method, path, body);
+  if (!response) return tl::unexpected(response.error());
   auto json = nlohmann::json::parse(response->body, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded()) {
-    return fail(Errc::invalid_argument, std::string(method) + " " + url + " answered with a body that is not JSON");
+    return fail(Errc::invalid_argument, std::string(method) + " " + endpoint_url(ca_url_, path) +
+                                            " answered with a body that is not JSON");
   }
   return json;
 }

@@ -7,7 +7,11 @@
 //
 // The flag helpers here keep --ca-url and --root alike in every command.
 // A CaClient is immutable; each call opens and closes its own connection.
+// with_client_certificate and with_bearer_token return a copy that proves
+// who is calling (renew, revoke); the copy holds the key or token, so it is
+// not logged.
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +21,8 @@
 #include "cli/args.h"
 #include "issuer/common/error.h"
 #include "issuer/crypto/certificate.h"
+#include "issuer/crypto/secret_bytes.h"
+#include "issuer/http/client.h"
 
 namespace keystep::cli {
 
@@ -50,21 +56,41 @@ class CaClient {
   // verified reads the roots of flags.root_file.
   [[nodiscard]] static Result<CaClient> verified(const CaFlags& flags);
   [[nodiscard]] static CaClient insecure(std::string ca_url);
+  // plain_http is for an http:// ca_url, where there is nothing to verify:
+  // only for signed documents such as CRLs.
+  [[nodiscard]] static CaClient plain_http(std::string ca_url);
+
+  // with_client_certificate presents chain_pem (leaf first) and key_pem in
+  // the TLS handshake (mTLS).
+  [[nodiscard]] CaClient with_client_certificate(std::string chain_pem, const crypto::SecretBytes& key_pem) const;
+  // with_bearer_token sends "Authorization: Bearer <token>".
+  [[nodiscard]] CaClient with_bearer_token(std::string token) const;
+
+  [[nodiscard]] const std::string& ca_url() const { return ca_url_; }
 
   // get_json and post_json call path on the CA and return the JSON body of a
   // 2xx response. A status >= 400 fails with refusal_message(); a body that
   // is not JSON, a connection or a TLS failure fail with what went wrong.
   [[nodiscard]] Result<nlohmann::json> get_json(std::string_view path) const;
   [[nodiscard]] Result<nlohmann::json> post_json(std::string_view path, const nlohmann::json& body) const;
+  // get_body is get_json for documents that are not JSON (a CRL): the body of
+  // a 2xx response as it is.
+  [[nodiscard]] Result<std::string> get_body(std::string_view path) const;
 
  private:
   CaClient(std::string ca_url, std::string root_pem, bool insecure);
+  // send returns a 2xx response; other statuses fail as get_json says.
+  [[nodiscard]] Result<http::ClientResponse> send(std::string_view method, std::string_view path,
+                                                  std::string_view body) const;
   [[nodiscard]] Result<nlohmann::json> call(std::string_view method, std::string_view path,
                                             std::string_view body) const;
 
   std::string ca_url_;
   std::string root_pem_;
   bool insecure_ = false;
+  std::string client_chain_pem_;
+  std::shared_ptr<const crypto::SecretBytes> client_key_pem_;  // shared by copies, wiped with the last
+  std::shared_ptr<const crypto::SecretBytes> bearer_token_;
 };
 
 // json_string returns the string member `name` of an object, or "" when

@@ -2,13 +2,12 @@
 // file is read or any connection is made.
 
 #include <fstream>
-#include <iostream>
-#include <sstream>
 
 #include <catch2/catch.hpp>
 
 #include "cli/commands.h"
 #include "cli/provisioner_key.h"
+#include "cli/testing_run_command.h"
 #include "cli/testing_temp_dir.h"
 
 using namespace keystep;
@@ -16,42 +15,25 @@ using namespace keystep::cli;
 
 namespace {
 
-struct Outcome {
-  int status;
-  std::string err;
-};
+using testing::Outcome;
+using testing::with;
 
-// run parses argv as `command` would and runs it, capturing stderr.
 Outcome run(const Command& command, const std::vector<std::string>& argv) {
-  std::ostringstream captured;
-  auto* old = std::cerr.rdbuf(captured.rdbuf());
-  int status = kExitUsage;
-  auto args = Args::parse(command.spec, argv);
-  if (!args) {
-    std::cerr << args.error().message << "\n";
-  } else {
-    status = command.run(*args);
-  }
-  std::cerr.rdbuf(old);
-  return {status, captured.str()};
+  return testing::run_command(command, argv);
 }
 
-bool mentions(const Outcome& o, const std::string& text) { return o.err.find(text) != std::string::npos; }
+bool mentions(const Outcome& o, const std::string& text) { return o.mentions(text); }
 
 const std::vector<std::string> kCertificateArgs = {
     "web.internal", "web.crt", "web.key", "--ca-url", "https://ca.internal:9000", "--root", "root.crt"};
-
-std::vector<std::string> with(std::vector<std::string> base, const std::vector<std::string>& more) {
-  base.insert(base.end(), more.begin(), more.end());
-  return base;
-}
 
 }  // namespace
 
 TEST_CASE("every client command's help has a summary, an example and each flag", "[cli]") {
   for (auto make :
        {ca_certificate_command, ca_token_command, ca_health_command, ca_root_command, ca_provisioners_command,
-        certificate_fingerprint_command, certificate_inspect_command, crypto_jwk_create_command}) {
+        ca_renew_command, ca_revoke_command, ca_crl_command, certificate_fingerprint_command,
+        certificate_inspect_command, crypto_jwk_create_command}) {
     const Command command = make();
     INFO(command.spec.path);
     const std::string help = help_text(command.spec);

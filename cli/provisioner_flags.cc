@@ -61,4 +61,24 @@ Result<std::string> mint_token(const ProvisionerFlags& flags, TokenClaims claims
   return sign_token(claims, *key, std::chrono::system_clock::now());
 }
 
+Result<TokenFlags> read_token_flags(const Args& args) {
+  if (args.has("token")) {
+    if (has_provisioner_flags(args)) return fail(Errc::invalid_argument, "give --token or --provisioner, not both");
+    auto token = args.required("token");
+    if (!token) return tl::unexpected(token.error());
+    return TokenFlags{.token = *token};
+  }
+  if (!has_provisioner_flags(args)) {
+    return fail(Errc::invalid_argument, "give --provisioner with --provisioner-key, or --token");
+  }
+  auto provisioner = read_provisioner_flags(args);
+  if (!provisioner) return tl::unexpected(provisioner.error());
+  return TokenFlags{.provisioner = *provisioner};
+}
+
+Result<std::string> token_for(const TokenFlags& flags, TokenClaims claims) {
+  if (!flags.provisioner) return flags.token;
+  return mint_token(*flags.provisioner, std::move(claims));
+}
+
 }  // namespace keystep::cli

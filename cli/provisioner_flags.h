@@ -6,6 +6,7 @@
 // mint_token reads the key files and signs.
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,5 +35,18 @@ struct ProvisionerFlags {
 // mint_token loads the provisioner key and signs claims as of now; the
 // issuer and lifetime come from flags.
 [[nodiscard]] Result<std::string> mint_token(const ProvisionerFlags& flags, TokenClaims claims);
+
+// TokenFlags authorize a request to the CA with a one-time token: one made
+// before (--token) or one to mint with the provisioner flags.
+struct TokenFlags {
+  std::string token;                            // --token; "" when minting
+  std::optional<ProvisionerFlags> provisioner;  // set: mint the token
+};
+
+// read_token_flags wants --token or the provisioner flags, not both.
+[[nodiscard]] Result<TokenFlags> read_token_flags(const Args& args);
+
+// token_for returns --token as it is, or mints one for claims.
+[[nodiscard]] Result<std::string> token_for(const TokenFlags& flags, TokenClaims claims);
 
 }  // namespace keystep::cli

@@ -20,7 +20,8 @@ namespace {
 std::vector<Command> all_commands() {
   std::vector<Command> commands;
   for (auto make : {init_command, serve_command, ca_sign_intermediate_command, ca_certificate_command,
-                    ca_token_command, ca_health_command, ca_root_command, ca_provisioners_command,
+                    ca_token_command, ca_health_command, ca_root_command, ca_provisioners_command, ca_renew_command,
+                    ca_revoke_command, ca_crl_command,
                     certificate_fingerprint_command, certificate_inspect_command, crypto_jwk_create_command,
                     bench_sign_command}) {
     commands.push_back(make());

@@ -13,14 +13,6 @@
 namespace keystep::cli {
 namespace {
 
-Result<std::string> random_token_id() {
-  std::array<std::uint8_t, 32> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-    return crypto::openssl_error(Errc::internal, "cannot draw random bytes for the token id");
-  }
-  return common::hex_encode(bytes.data(), bytes.size());
-}
-
 // alg_of falls back to what from_pkey would choose for the key type.
 Result<std::string> alg_of(const jose::Jwk& key) {
   if (!key.alg().empty()) return key.alg();
@@ -31,13 +23,21 @@ Result<std::string> alg_of(const jose::Jwk& key) {
 
 }  // namespace
 
+Result<std::string> new_token_id() {
+  std::array<std::uint8_t, 32> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+    return crypto::openssl_error(Errc::internal, "cannot draw random bytes for the token id");
+  }
+  return common::hex_encode(bytes.data(), bytes.size());
+}
+
 Result<std::string> sign_token(const TokenClaims& claims, const jose::Jwk& key, common::TimePoint now) {
   if (claims.subject.empty()) return fail(Errc::invalid_argument, "a token needs a subject");
   if (claims.audience.empty()) return fail(Errc::invalid_argument, "a token needs an audience");
   if (!key.has_private()) return fail(Errc::failed_precondition, "a token needs the provisioner's private key");
   auto alg = alg_of(key);
   if (!alg) return tl::unexpected(alg.error());
-  auto jti = random_token_id();
+  auto jti = new_token_id();
   if (!jti) return tl::unexpected(jti.error());
 
   const auto iat = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();

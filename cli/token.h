@@ -29,6 +29,7 @@ inline constexpr std::chrono::seconds kMaxTokenLifetime = std::chrono::hours(1);
 // Audience paths, joined to the CA URL with endpoint_url().
 inline constexpr char kSignAudiencePath[] = "/1.0/sign";
 inline constexpr char kRevokeAudiencePath[] = "/1.0/revoke";
+inline constexpr char kRenewAudiencePath[] = "/1.0/renew";
 
 struct TokenClaims {
   std::string subject;            // "sub": the certificate's common name (or a serial to revoke)
@@ -38,6 +39,9 @@ struct TokenClaims {
   std::string root_sha256;        // "sha": hex SHA-256 of the root's DER; left out when empty
   std::chrono::seconds lifetime = kDefaultTokenLifetime;
 };
+
+// new_token_id returns a fresh "jti": 32 random bytes in lowercase hex.
+[[nodiscard]] Result<std::string> new_token_id();
 
 [[nodiscard]] Result<std::string> sign_token(const TokenClaims& claims, const jose::Jwk& key, common::TimePoint now);
 
