@@ -70,12 +70,13 @@ std::string serial_of(const fs::path& crt) { return crypto::Certificate::from_pe
 
 // ShortLivedCa allows certificates of seconds and does not backdate them.
 struct ShortLivedCa : RunningCa {
-  ShortLivedCa()
-      : RunningCa({.password = false}, [](const Pki& pki) {
+  explicit ShortLivedCa(bool allow_renewal_after_expiry = false)
+      : RunningCa({.password = false}, [allow_renewal_after_expiry](const Pki& pki) {
           std::string text = read_text(pki.config());
           auto at = text.find("minDuration: 5m");
           if (at == std::string::npos) throw HarnessError("init's config has no minDuration: 5m");
-          text.replace(at, 15, "minDuration: 5s");
+          text.replace(at, 15, allow_renewal_after_expiry ? "minDuration: 5s\n  allowRenewalAfterExpiry: true"
+                                                          : "minDuration: 5s");
           write_text(pki.config(), text + "backdate: 0s\n");
         }) {}
 };
@@ -104,6 +105,31 @@ TEST_CASE("keystep ca renew --daemon keeps a short-lived certificate fresh and r
   auto verified = verify_chain(ca.pki.root_cert(), ca.pki.intermediate_cert(), crt);
   INFO(verified.describe());
   CHECK(verified.exit_code == 0);
+}
+
+TEST_CASE("an expired certificate renews only where the claims allow renewal after expiry", "[cli-lifecycle]") {
+  for (bool allowed : {false, true}) {
+    ShortLivedCa ca(allowed);
+    INFO("allowRenewalAfterExpiry: " << allowed);
+    const fs::path crt = get_certificate(ca.pki, ca.server, ca.tmp.path(), "old.localhost", {"--not-after", "5s"});
+    const fs::path key = crt.parent_path() / "old.localhost.key";
+    const auto not_after = crypto::Certificate::from_pem(read_text(crt))->not_after();
+    while (std::chrono::system_clock::now() < not_after + std::chrono::seconds(1)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    // Expired: keystep ca renew falls back to the Bearer token on its own.
+    auto renewed = keystep({"ca", "renew", crt.string(), key.string(), "--ca-url", ca.server.url(), "--root",
+                            ca.pki.root_cert().string(), "--force"});
+    INFO(renewed.describe());
+    if (allowed) {
+      CHECK(renewed.exit_code == 0);
+      CHECK(crypto::Certificate::from_pem(read_text(crt))->not_after() > std::chrono::system_clock::now());
+    } else {
+      CHECK(renewed.exit_code == 1);
+      CHECK_THAT(renewed.err, Contains("401") && Contains("expired"));
+      CHECK(ca.server.count("certificate renewed") == 0);
+    }
+  }
 }
 
 TEST_CASE("keystep ca revoke with a provisioner key, then keystep ca crl shows the serial", "[cli-lifecycle]") {
