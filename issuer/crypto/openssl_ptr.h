@@ -14,15 +14,11 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "issuer/common/free_with.h"
+
 namespace keystep::crypto {
 
-template <auto FreeFn>
-struct FreeWith {
-  template <class T>
-  void operator()(T* p) const noexcept {
-    FreeFn(p);
-  }
-};
+using common::FreeWith;
 
 using X509Ptr = std::unique_ptr<X509, FreeWith<X509_free>>;
 using X509ReqPtr = std::unique_ptr<X509_REQ, FreeWith<X509_REQ_free>>;

@@ -6,21 +6,17 @@
 
 #include <libpq-fe.h>
 
+#include "issuer/common/free_with.h"
+
 namespace keystep::storage {
 
-template <auto FreeFn>
-struct PgFreeWith {
-  template <class T>
-  void operator()(T* p) const noexcept {
-    FreeFn(p);
-  }
-};
+using common::FreeWith;
 
 inline void free_pg_string(char* s) { PQfreemem(s); }
 
-using PgConnPtr = std::unique_ptr<PGconn, PgFreeWith<PQfinish>>;
-using PgResultPtr = std::unique_ptr<PGresult, PgFreeWith<PQclear>>;
-using PgConninfoPtr = std::unique_ptr<PQconninfoOption, PgFreeWith<PQconninfoFree>>;
-using PgStringPtr = std::unique_ptr<char, PgFreeWith<free_pg_string>>;
+using PgConnPtr = std::unique_ptr<PGconn, FreeWith<PQfinish>>;
+using PgResultPtr = std::unique_ptr<PGresult, FreeWith<PQclear>>;
+using PgConninfoPtr = std::unique_ptr<PQconninfoOption, FreeWith<PQconninfoFree>>;
+using PgStringPtr = std::unique_ptr<char, FreeWith<free_pg_string>>;
 
 }  // namespace keystep::storage

@@ -14,21 +14,15 @@
 
 #include <sqlite3.h>
 
+#include "issuer/common/free_with.h"
 #include "issuer/storage/store.h"
 
 namespace keystep::storage {
 
 inline constexpr std::chrono::milliseconds kSqliteBusyTimeout{5000};
 
-template <auto FreeFn>
-struct SqliteFreeWith {
-  template <class T>
-  void operator()(T* p) const noexcept {
-    FreeFn(p);
-  }
-};
-using SqlitePtr = std::unique_ptr<sqlite3, SqliteFreeWith<sqlite3_close_v2>>;
-using SqliteStmtPtr = std::unique_ptr<sqlite3_stmt, SqliteFreeWith<sqlite3_finalize>>;
+using SqlitePtr = std::unique_ptr<sqlite3, common::FreeWith<sqlite3_close_v2>>;
+using SqliteStmtPtr = std::unique_ptr<sqlite3_stmt, common::FreeWith<sqlite3_finalize>>;
 
 class SqliteStore final : public Store {
  public:
