@@ -22,7 +22,10 @@ Result<storage::CrlRecord> CrlService::current() {
   auto latest = store.latest_crl();
   if (!latest) return tl::unexpected(latest.error());
   const auto now = authority_.clock().now();
-  if (latest->has_value() && now < (*latest)->this_update + options_.renew_period) return **latest;
+  if (latest->has_value() && now < (*latest)->this_update + options_.renew_period) {
+    if (metrics_ != nullptr) metrics_->set_crl_this_update((*latest)->this_update);
+    return **latest;
+  }
   return regenerate();
 }
 
