@@ -44,6 +44,7 @@ Certificate::Certificate(X509Ptr x509, EvpPkeyPtr public_key) {
   unsigned char* p = data->der.data();
   i2d_X509(data->x509.get(), &p);
   data->pem = pem_encode("CERTIFICATE", data->der.data(), data->der.size());
+  data->sha256_hex = crypto::sha256_hex(data->der.data(), data->der.size());
   data_ = std::move(data);
 }
 
@@ -82,8 +83,6 @@ Result<std::vector<Certificate>> Certificate::chain_from_pem(std::string_view pe
 EVP_PKEY* Certificate::public_key() const {
   return data_->public_key ? data_->public_key.get() : X509_get0_pubkey(get());
 }
-
-std::string Certificate::sha256_hex() const { return crypto::sha256_hex(der().data(), der().size()); }
 
 std::string Certificate::serial_hex() const {
   BignumPtr bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(get()), nullptr));

@@ -38,7 +38,7 @@ class Certificate {
   [[nodiscard]] EVP_PKEY* public_key() const;  // borrowed
   [[nodiscard]] const std::string& pem() const { return data_->pem; }
   [[nodiscard]] const common::Bytes& der() const { return data_->der; }
-  [[nodiscard]] std::string sha256_hex() const;  // fingerprint of the DER
+  [[nodiscard]] const std::string& sha256_hex() const { return data_->sha256_hex; }  // fingerprint of the DER
   [[nodiscard]] std::string serial_hex() const;
   [[nodiscard]] std::string serial_decimal() const;
   [[nodiscard]] std::string subject() const;  // RFC 2253 one-line form
@@ -58,6 +58,7 @@ class Certificate {
     EvpPkeyPtr public_key;  // set when X509_get0_pubkey cannot decode it
     common::Bytes der;
     std::string pem;
+    std::string sha256_hex;  // computed once: ledger records and /root lookups need it
   };
   std::shared_ptr<const Data> data_;  // copies share one immutable parse
 };
