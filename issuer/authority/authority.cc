@@ -93,9 +93,8 @@ Result<provisioners::TokenGrant> Authority::authorize(std::string_view ott, prov
   }
   // Single use, recorded only once the token is proven authentic, so an
   // unsigned token cannot burn somebody else's id.
-  // Tokens are accepted up to the leeway past exp: remember ids longer.
-  const auto remember_until = grant->expires_at + provisioners::kTokenLeeway + std::chrono::minutes(1);
-  if (auto used = store_.use_token(p.name(), grant->token_id, remember_until); !used) {
+  if (auto used = store_.use_token(p.name(), grant->token_id, provisioners::remember_token_until(grant->expires_at));
+      !used) {
     if (used.error().code == Errc::unavailable && metrics_ != nullptr) metrics_->database_error("use_token");
     if (used.error().code == Errc::already_exists) return fail(Errc::already_exists, "token already used");
     return tl::unexpected(used.error());

@@ -2,7 +2,6 @@
 // CA issued (reference §4.2 and §7.1).
 
 #include <openssl/bn.h>
-#include <openssl/sha.h>
 
 #include "issuer/authority/authority.h"
 #include "issuer/common/base64.h"
@@ -169,30 +168,10 @@ Result<crypto::Certificate> Authority::verify_renew_token(std::string_view token
   if (const std::string cn = leaf.common_name(); !cn.empty() && claims->value("sub", "") != cn) {
     return fail(Errc::unauthenticated, "error validating renew token: invalid subject claim (sub)");
   }
-  auto number = [&](const char* name) -> std::optional<std::int64_t> {
-    auto it = claims->find(name);
-    if (it == claims->end() || !it->is_number()) return std::nullopt;
-    return static_cast<std::int64_t>(it->get<double>());
-  };
-  const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
-  const auto leeway = provisioners::kTokenLeeway.count();
-  auto exp = number("exp");
-  if (!exp) return fail(Errc::unauthenticated, "error validating renew token: token has no expiry (exp)");
-  if (now_s - leeway > *exp) return fail(Errc::unauthenticated, "error validating renew token: token is expired (exp)");
-  if (auto nbf = number("nbf"); nbf && now_s + leeway < *nbf) {
-    return fail(Errc::unauthenticated, "error validating renew token: token not valid yet (nbf)");
-  }
-  if (auto iat = number("iat"); iat && now_s + leeway < *iat) {
-    return fail(Errc::unauthenticated, "error validating renew token: token issued in the future (iat)");
-  }
-  std::string id = claims->value("jti", "");
-  if (id.empty()) {
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), md);
-    id = common::hex_encode(md, sizeof md);
-  }
-  const auto remember_until = common::TimePoint(std::chrono::seconds(*exp)) + provisioners::kTokenLeeway +
-                              std::chrono::minutes(1);
+  auto expires_at = provisioners::check_token_times(*claims, clock_.now());
+  if (!expires_at) return tl::unexpected(with_context(expires_at.error(), "error validating renew token"));
+  const std::string id = provisioners::token_id(*claims, token);
+  const auto remember_until = provisioners::remember_token_until(*expires_at);
   if (auto used = store_.use_token(kRenewTokenLedger, id, remember_until); !used) {
     if (used.error().code == Errc::already_exists) return fail(Errc::unauthenticated, "token already used");
     return tl::unexpected(used.error());

@@ -16,16 +16,6 @@ tl::unexpected<Error> unauthenticated(std::string message) {
   return fail(Errc::unauthenticated, std::move(message));
 }
 
-std::optional<std::int64_t> numeric_claim(const nlohmann::json& claims, const char* name, bool& malformed) {
-  auto it = claims.find(name);
-  if (it == claims.end() || it->is_null()) return std::nullopt;
-  if (!it->is_number()) {
-    malformed = true;
-    return std::nullopt;
-  }
-  return static_cast<std::int64_t>(it->get<double>());
-}
-
 std::string join(const std::vector<std::string>& values) {
   std::string out = "[";
   for (std::size_t i = 0; i < values.size(); ++i) out += (i ? " " : "") + values[i];
@@ -88,19 +78,8 @@ Result<TokenGrant> JwkProvisioner::authorize(const jose::Jws& token, const nlohm
   if (iss == claims.end() || !iss->is_string() || iss->get_ref<const std::string&>() != config_.name) {
     return unauthenticated("invalid issuer claim (iss)");
   }
-  bool malformed = false;
-  auto exp = numeric_claim(claims, "exp", malformed);
-  auto nbf = numeric_claim(claims, "nbf", malformed);
-  auto iat = numeric_claim(claims, "iat", malformed);
-  if (malformed) return unauthenticated("token time claims must be numbers");
-  // Unlike step-ca, an expiry is required: it bounds how long the token id
-  // must be remembered and how long a leaked token is worth anything.
-  if (!exp) return unauthenticated("token has no expiry (exp)");
-  const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-  const auto leeway = kTokenLeeway.count();
-  if (nbf && now_s + leeway < *nbf) return unauthenticated("token not valid yet (nbf)");
-  if (now_s - leeway > *exp) return unauthenticated("token is expired (exp)");
-  if (iat && now_s + leeway < *iat) return unauthenticated("token issued in the future (iat)");
+  auto expires_at = check_token_times(claims, now);
+  if (!expires_at) return tl::unexpected(expires_at.error());
   if (!audiences.matches(claims.value("aud", nlohmann::json()), kind)) {
     return unauthenticated("invalid token audience claim (aud)");
   }
@@ -111,15 +90,9 @@ Result<TokenGrant> JwkProvisioner::authorize(const jose::Jws& token, const nlohm
 
   TokenGrant grant;
   grant.subject = sub->get<std::string>();
-  grant.expires_at = common::TimePoint(std::chrono::seconds(*exp));
+  grant.expires_at = *expires_at;
   grant.provisioner = {signing::ProvisionerType::jwk, config_.name, key_.kid()};
-  if (auto jti = claims.find("jti"); jti != claims.end() && jti->is_string() && !jti->get_ref<const std::string&>().empty()) {
-    grant.token_id = jti->get<std::string>();
-  } else {
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(raw_token.data()), raw_token.size(), md);
-    grant.token_id = common::hex_encode(md, sizeof md);
-  }
+  grant.token_id = token_id(claims, raw_token);
   std::vector<std::string> sans;
   if (auto s = claims.find("sans"); s != claims.end() && !s->is_null()) {
     if (!s->is_array()) return unauthenticated("token sans claim must be an array of strings");

@@ -21,11 +21,10 @@
 #include "issuer/policy/claims.h"
 #include "issuer/policy/names.h"
 #include "issuer/provisioners/jwk/audiences.h"
+#include "issuer/provisioners/jwk/token_claims.h"
 #include "issuer/signing/provisioner_extension.h"
 
 namespace keystep::provisioners {
-
-inline constexpr std::chrono::seconds kTokenLeeway{60};
 
 struct JwkProvisionerConfig {
   std::string name;
