@@ -11,7 +11,7 @@
 #include "cli/commands.h"
 #include "cli/provisioner_flags.h"
 #include "cli/revocation_reason.h"
-#include "cli/serial_number.h"
+#include "issuer/revocation/serial.h"
 #include "issuer/revocation/reason_code.h"
 
 namespace keystep::cli {
@@ -115,7 +115,7 @@ Result<Options> read_options(const Args& args) {
     return tl::unexpected(authorization.error());
   }
   if (!args.positional().empty()) {
-    auto serial = normalize_serial(args.positional()[0]);
+    auto serial = revocation::normalize_serial(args.positional()[0]);
     if (!serial) return tl::unexpected(serial.error());
     o.serial = *serial;
   } else if (o.cert_file.empty()) {

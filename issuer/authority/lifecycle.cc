@@ -1,7 +1,6 @@
 // Authority::revoke and Authority::renew: the lifecycle of certificates the
 // CA issued (reference §4.2 and §7.1).
 
-#include <openssl/bn.h>
 
 #include "issuer/authority/authority.h"
 #include "issuer/common/base64.h"
@@ -9,6 +8,7 @@
 #include "issuer/crypto/jose/jws.h"
 #include "issuer/crypto/openssl_error.h"
 #include "issuer/policy/time_format.h"
+#include "issuer/revocation/serial.h"
 #include "issuer/signing/provisioner_extension.h"
 
 namespace keystep::authority {
@@ -23,31 +23,6 @@ std::shared_ptr<spdlog::logger> log() {
   return logger;
 }
 
-// normalize_serial reads a decimal or 0x-prefixed hexadecimal serial and
-// returns it in decimal, as the ledger and step-ca store it.
-Result<std::string> normalize_serial(const std::string& serial) {
-  auto invalid = [&] {
-    return fail(Errc::invalid_argument, "'" + serial.substr(0, 80) +
-                                            "' is not a valid serial number - use a base 10 representation or a base 16 "
-                                            "representation with '0x' prefix");
-  };
-  if (serial.empty() || serial.size() > 66) return invalid();
-  crypto::BignumPtr bn;
-  BIGNUM* raw = nullptr;
-  const bool hex = serial.size() > 2 && serial[0] == '0' && (serial[1] == 'x' || serial[1] == 'X');
-  const std::string digits = hex ? serial.substr(2) : serial;
-  for (char c : digits) {
-    if (!(hex ? std::isxdigit(static_cast<unsigned char>(c)) : std::isdigit(static_cast<unsigned char>(c)))) {
-      return invalid();
-    }
-  }
-  int used = hex ? BN_hex2bn(&raw, digits.c_str()) : BN_dec2bn(&raw, digits.c_str());
-  bn.reset(raw);
-  if (used != static_cast<int>(digits.size()) || !bn) return invalid();
-  crypto::OpensslStringPtr dec(BN_bn2dec(bn.get()));
-  return std::string(dec.get());
-}
-
 Result<crypto::Certificate> leaf_from_der(const std::string& der) {
   return crypto::Certificate::from_der(reinterpret_cast<const unsigned char*>(der.data()), der.size());
 }
@@ -57,8 +32,13 @@ Result<crypto::Certificate> leaf_from_der(const std::string& der) {
 Result<std::string> Authority::revoke(const RevokeRequest& request) const {
   if (!request.passive) return fail(Errc::unimplemented, "only passive revocation is supported");
   if (request.serial.empty()) return fail(Errc::invalid_argument, "missing serial");
-  auto serial = normalize_serial(request.serial);
-  if (!serial) return tl::unexpected(serial.error());
+  auto serial = revocation::normalize_serial(request.serial);
+  if (!serial) {
+    // step-ca's wording, which its clients show.
+    return fail(Errc::invalid_argument, "'" + request.serial.substr(0, revocation::kMaxSerialInput) +
+                                            "' is not a valid serial number - use a base 10 representation or a "
+                                            "base 16 representation with '0x' prefix");
+  }
   if (request.reason_code < 0 || request.reason_code > 10 || request.reason_code == 7) {
     return fail(Errc::invalid_argument, "reasonCode out of bounds");
   }

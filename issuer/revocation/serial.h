@@ -24,4 +24,12 @@ inline constexpr std::size_t kMaxSerialDigits = 64;
 // values); "" if OpenSSL cannot.
 [[nodiscard]] std::string asn1_integer_to_decimal(const ASN1_INTEGER* value);
 
+// normalize_serial turns a serial as a user types it - decimal
+// ("308893286343609293989051180431574390766") or hex after 0x
+// ("0xe862b2...") - into the decimal form /revoke and the ledger use.
+// Anything else (signs, spaces, colons, other prefixes, more than
+// kMaxSerialInput characters) is invalid_argument.
+inline constexpr std::size_t kMaxSerialInput = 64;  // 20 octets: 49 digits, or 0x + 40 hex
+[[nodiscard]] Result<std::string> normalize_serial(std::string_view serial);
+
 }  // namespace keystep::revocation
