@@ -7,6 +7,7 @@
 
 #include "cli/ca_material.h"
 #include "cli/commands.h"
+#include "cli/output_file.h"
 #include "issuer/common/file.h"
 #include "issuer/crypto/csr.h"
 #include "issuer/crypto/key.h"
@@ -33,7 +34,7 @@ CommandSpec spec() {
       {"root-key", "the root key"},
       {"password-file", "password of the root key"},
       {"duration", "lifetime of the intermediate, e.g. 5y", true, false, "5y"},
-      {"force", "overwrite CRT if it exists", false},
+      force_flag(),
   };
   for (auto& f : name_constraint_flags()) s.flags.push_back(f);
   return s;
@@ -47,9 +48,7 @@ int run(const Args& args) {
   if (!root_key_path) return usage_error(spec(), root_key_path.error().message);
   auto lifetime = parse_ca_lifetime("duration", args.get("duration", "5y"));
   if (!lifetime) return usage_error(spec(), lifetime.error().message);
-  if (!args.has("force") && std::filesystem::exists(pos[1])) {
-    return fail_with(pos[1] + " exists; use --force to overwrite it");
-  }
+  if (auto s = refuse_overwrite(pos[1], args.has("force")); !s) return fail_with(s.error().message);
   auto csr_pem = common::read_file(pos[0], crypto::kMaxCsrPemBytes + 1);
   if (!csr_pem) return fail_with(csr_pem.error().message);
   auto csr = crypto::Csr::from_pem(*csr_pem);
@@ -81,10 +80,7 @@ int run(const Args& args) {
                                  now - std::chrono::minutes(1), now + *lifetime, name_constraints_from(args)},
                                 *root, root_key->get());
   if (!cert) return fail_with(cert.error().message);
-  using std::filesystem::perms;
-  if (auto s = common::write_file_atomic(pos[1], cert->pem(),
-                                         perms::owner_read | perms::owner_write | perms::group_read | perms::others_read);
-      !s) {
+  if (auto s = common::write_file_atomic(pos[1], cert->pem(), kPublicFileMode); !s) {
     return fail_with(s.error().message);
   }
   std::cout << "Intermediate \"" << cert->subject() << "\" written to " << pos[1] << " (valid until "

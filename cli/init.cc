@@ -10,6 +10,7 @@
 
 #include "cli/ca_material.h"
 #include "cli/commands.h"
+#include "cli/output_file.h"
 #include "cli/pki_layout.h"
 #include "issuer/common/base64.h"
 #include "issuer/common/file.h"
@@ -26,8 +27,8 @@ namespace {
 namespace fs = std::filesystem;
 using fs::perms;
 
-constexpr perms kPublic = perms::owner_read | perms::owner_write | perms::group_read | perms::others_read;
-constexpr perms kPrivate = perms::owner_read | perms::owner_write;
+constexpr perms kPublic = kPublicFileMode;
+constexpr perms kPrivate = kPrivateFileMode;
 
 CommandSpec spec() {
   CommandSpec s;
@@ -82,6 +83,20 @@ Status write(const fs::path& path, std::string_view content, perms mode) {
   auto s = common::write_file_atomic(path, content, mode);
   if (s) std::cerr << "wrote " << path.string() << "\n";
   return s;
+}
+
+struct Output {
+  fs::path path;
+  std::string_view content;
+  perms mode;
+};
+
+// write_all writes the files in order and stops at the first failure.
+Status write_all(std::initializer_list<Output> outputs) {
+  for (const auto& o : outputs) {
+    if (auto s = write(o.path, o.content, o.mode); !s) return s;
+  }
+  return ok();
 }
 
 Result<crypto::Certificate> make_root(EVP_PKEY* key, const std::string& name, std::chrono::seconds lifetime) {
@@ -277,9 +292,11 @@ int run(const Args& args) {
     if (auto s = check_serves_names(chain_pem, secret_key_pem.view(), root_pem, dns); !s) {
       return fail_with(s.error().message);
     }
-    for (auto s : {write(layout.root_cert(), root_pem, kPublic), write(layout.intermediate_cert(), chain_pem, kPublic),
-                   write(layout.intermediate_key(), *key, kPrivate)}) {
-      if (!s) return fail_with(s.error().message);
+    if (auto s = write_all({{layout.root_cert(), root_pem, kPublic},
+                            {layout.intermediate_cert(), chain_pem, kPublic},
+                            {layout.intermediate_key(), *key, kPrivate}});
+        !s) {
+      return fail_with(s.error().message);
     }
   } else {
     auto inter_key = crypto::generate_key(*key_spec);
@@ -317,10 +334,12 @@ int run(const Args& args) {
       if (auto s = check_serves_names(chain_pem, secret_key_pem.view(), root_pem, dns); !s) {
         return fail_with(s.error().message);
       }
-      for (auto s : {write(layout.root_cert(), root_pem, kPublic), write(layout.root_key(), root_key_pem->view(), kPrivate),
-                     write(layout.intermediate_cert(), chain_pem, kPublic),
-                     write(layout.intermediate_key(), inter_key_pem->view(), kPrivate)}) {
-        if (!s) return fail_with(s.error().message);
+      if (auto s = write_all({{layout.root_cert(), root_pem, kPublic},
+                              {layout.root_key(), root_key_pem->view(), kPrivate},
+                              {layout.intermediate_cert(), chain_pem, kPublic},
+                              {layout.intermediate_key(), inter_key_pem->view(), kPrivate}});
+          !s) {
+        return fail_with(s.error().message);
       }
     }
   }
