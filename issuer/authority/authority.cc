@@ -211,6 +211,13 @@ Status Authority::record(const signing::IssuedCertificate& issued, const std::st
   r.pem = leaf.pem();
   r.created_at = clock_.now();
   if (auto s = store_.insert_certificate(r); !s) {
+    if (s.error().code == Errc::already_exists) {
+      // A serial collision or, for a CertificateRequest, another replica
+      // won; the caller decides.
+      log()->debug("certificate not recorded serial={} request_id={} error=\"{}\"", r.serial, request_id,
+                   s.error().message);
+      return fail(Errc::already_exists, "the ledger already holds this certificate or request");
+    }
     if (metrics_ != nullptr) metrics_->database_error("insert_certificate");
     log()->error("certificate not recorded serial={} error=\"{}\"", r.serial, s.error().message);
     if (s.error().code == Errc::unavailable) {

@@ -9,6 +9,7 @@
 // Thread-safe; the signing CA can be swapped at run time (rotate()).
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +25,7 @@
 #include "issuer/policy/name_policy.h"
 #include "issuer/provisioners/jwk/audiences.h"
 #include "issuer/provisioners/jwk/jwk_provisioner.h"
+#include "issuer/provisioners/k8ssa/k8ssa_config.h"
 #include "issuer/signing/certificate_authority.h"
 #include "issuer/signing/signer.h"
 #include "issuer/storage/store.h"
@@ -37,6 +39,9 @@ struct AuthorityOptions {
   std::chrono::seconds backdate{60};              // notBefore backdate of default-start leaves
   bool disable_issued_at_check = false;           // accept tokens issued before this process started
   std::vector<provisioners::JwkProvisionerConfig> provisioners;
+  std::vector<provisioners::K8sSaProvisionerConfig> k8ssa;  // K8sSA provisioners (served once K8sSA lands)
+  std::vector<std::string> acme;                  // ACME provisioner names (not served yet)
+  bool allow_ca = false;                          // policy.allowCA: sign_certificate_request may issue CAs
   signing::DistributionUrls distribution;         // CRL DP and AIA URLs put in every leaf
 };
 
@@ -68,6 +73,18 @@ struct RenewRequest {
   std::string request_id;
 };
 
+// CsrSignRequest is a cert-manager CertificateRequest that was approved: the
+// Kubernetes RBAC and the approver authorised it, so there is no token.
+struct CsrSignRequest {
+  std::string csr_pem;                            // spec.request, PEM
+  std::optional<std::chrono::seconds> duration;   // spec.duration; unset: claims.defaultDuration
+  bool is_ca = false;                             // spec.isCA
+  std::vector<std::string> usages;                // spec.usages, cert-manager strings; empty: its default
+  std::string requester;                          // spec.username, recorded in the ledger
+  std::string request_id;                         // the CertificateRequest UID: one certificate per UID
+  std::string provisioner;                        // recorded in the ledger, e.g. "StepClusterIssuer/internal"
+};
+
 class Authority {
  public:
   [[nodiscard]] static Result<std::unique_ptr<Authority>> create(AuthorityOptions options,
@@ -76,6 +93,29 @@ class Authority {
                                                                  metrics::Metrics* metrics = nullptr);
 
   [[nodiscard]] Result<signing::IssuedCertificate> sign(const SignRequest& request) const;
+
+  // sign_certificate_request issues the certificate of an approved
+  // CertificateRequest. Its names come from the CSR (common name and SANs),
+  // checked against the name policy; the key policy applies; a CA
+  // (is_ca, or a CSR asking for CA:TRUE) is refused unless options.allow_ca;
+  // usages follow policy::parse_key_usages. The lifetime is the requested
+  // duration clamped into [claims.minDuration, claims.maxDuration] (the
+  // contract lets an issuer clamp; CM compares the CR, not the certificate,
+  // so clamping causes no re-issue loop), else claims.defaultDuration;
+  // notBefore is backdated. No provisioner extension is added: the ledger
+  // records `provisioner`, `requester`, source "certificaterequest" and
+  // request_id = the UID.
+  // Exactly one certificate per UID, across replicas: if the ledger already
+  // holds one for the UID it is returned (same serial) and nothing is signed;
+  // if another replica records one first, the winner's is returned. A
+  // returned earlier certificate carries the current chain when the current
+  // intermediate issued it, else the leaf alone.
+  // Errors: invalid_argument for a missing UID, a bad CSR (or one without
+  // names), bad usages or a non-positive duration; permission_denied for the
+  // key, name or CA policy; failed_precondition when the UID already has a
+  // certificate for another key; unavailable when the database cannot be
+  // reached or the intermediate has expired (both worth retrying once fixed).
+  [[nodiscard]] Result<signing::IssuedCertificate> sign_certificate_request(const CsrSignRequest& request) const;
 
   // revoke records a revocation; returns the normalized decimal serial.
   // already revoked: invalid_argument (as step-ca); a serial not in the
@@ -110,7 +150,8 @@ class Authority {
   };
   Authority(AuthorityOptions options, std::shared_ptr<const signing::CertificateAuthority> ca,
             const common::Clock& clock, storage::Store& store, metrics::Metrics* metrics);
-  // record writes an issued certificate to the ledger.
+  // record writes an issued certificate to the ledger; already_exists when
+  // the serial or (source "certificaterequest") the request id is taken.
   [[nodiscard]] Status record(const signing::IssuedCertificate& issued, const std::string& provisioner,
                               const std::string& requester, const std::string& source,
                               const std::string& request_id) const;
@@ -119,6 +160,11 @@ class Authority {
   [[nodiscard]] Result<crypto::Certificate> renewable(const RenewRequest& request,
                                                       const provisioners::JwkProvisioner** provisioner) const;
   [[nodiscard]] Result<crypto::Certificate> verify_renew_token(std::string_view token) const;
+  [[nodiscard]] tl::expected<signing::IssuedCertificate, Denial> sign_csr_request(const CsrSignRequest& request,
+                                                                                  bool* signed_now) const;
+  // issued_for_request returns the ledger's certificate for a
+  // CertificateRequest UID, if any, as an IssuedCertificate.
+  [[nodiscard]] Result<std::optional<signing::IssuedCertificate>> issued_for_request(const std::string& request_id) const;
   [[nodiscard]] tl::expected<signing::IssuedCertificate, Denial> sign_request(const SignRequest& request,
                                                                               std::string* provisioner_name) const;
   // authorize verifies a token and records its id as used; a replay is

@@ -2,180 +2,15 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <set>
-
 #include "issuer/common/duration.h"
 #include "issuer/common/file.h"
+#include "issuer/config/issuer_spec.h"
+#include "issuer/config/yaml_fields.h"
 
 namespace keystep::config {
 namespace {
 
-using Path = std::string;
-
-tl::unexpected<Error> bad(const Path& path, const std::string& message) {
-  return fail(Errc::invalid_argument, path + ": " + message);
-}
-
-Status only_keys(const YAML::Node& node, const Path& path, std::initializer_list<const char*> allowed) {
-  if (!node.IsMap()) return bad(path, "must be a mapping");
-  std::set<std::string> known(allowed.begin(), allowed.end());
-  std::set<std::string> seen;
-  for (const auto& kv : node) {
-    auto key = kv.first.as<std::string>();
-    if (known.count(key) == 0) {
-      return bad(path.empty() ? key : path + "." + key, "unknown field");
-    }
-    // YAML keeps the first of two equal keys; a config must not say two things.
-    if (!seen.insert(key).second) return bad(path.empty() ? key : path + "." + key, "given twice");
-  }
-  return ok();
-}
-
-std::string child(const Path& path, const char* key) { return path.empty() ? key : path + "." + key; }
-
-Result<std::string> scalar(const YAML::Node& node, const Path& path) {
-  if (!node.IsScalar()) return bad(path, "must be a string");
-  return node.as<std::string>();
-}
-
-Result<std::vector<std::string>> string_list(const YAML::Node& node, const Path& path) {
-  std::vector<std::string> out;
-  if (!node || node.IsNull()) return out;
-  if (!node.IsSequence()) return bad(path, "must be a list of strings");
-  for (std::size_t i = 0; i < node.size(); ++i) {
-    if (!node[i].IsScalar()) return bad(path + "[" + std::to_string(i) + "]", "must be a string");
-    out.push_back(node[i].as<std::string>());
-  }
-  return out;
-}
-
-Result<bool> boolean(const YAML::Node& node, const Path& path) {
-  bool value = false;
-  if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value)) return bad(path, "must be true or false");
-  return value;
-}
-
-Result<common::Duration> duration(const YAML::Node& node, const Path& path) {
-  auto text = scalar(node, path);
-  if (!text) return tl::unexpected(text.error());
-  auto d = common::parse_duration(*text);
-  if (!d) return bad(path, d.error().message);
-  return *d;
-}
-
-// to_json converts a YAML subtree (a JWK) to JSON, keeping scalars as strings
-// except where YAML tags them otherwise.
-nlohmann::json to_json(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map: {
-      nlohmann::json j = nlohmann::json::object();
-      for (const auto& kv : node) j[kv.first.as<std::string>()] = to_json(kv.second);
-      return j;
-    }
-    case YAML::NodeType::Sequence: {
-      nlohmann::json j = nlohmann::json::array();
-      for (const auto& v : node) j.push_back(to_json(v));
-      return j;
-    }
-    case YAML::NodeType::Scalar:
-      return node.as<std::string>();
-    default:
-      return nullptr;
-  }
-}
-
-Result<policy::Claims> parse_claims(const YAML::Node& node, const Path& path, policy::Claims claims) {
-  if (auto s = only_keys(node, path, {"minDuration", "maxDuration", "defaultDuration", "disableRenewal",
-                                      "allowRenewalAfterExpiry"});
-      !s) {
-    return tl::unexpected(s.error());
-  }
-  struct D {
-    const char* key;
-    std::chrono::nanoseconds* field;
-  };
-  for (auto [key, field] : {D{"minDuration", &claims.min_duration}, D{"maxDuration", &claims.max_duration},
-                            D{"defaultDuration", &claims.default_duration}}) {
-    if (!node[key]) continue;
-    auto d = duration(node[key], child(path, key));
-    if (!d) return tl::unexpected(d.error());
-    *field = *d;
-  }
-  if (node["disableRenewal"]) {
-    auto b = boolean(node["disableRenewal"], child(path, "disableRenewal"));
-    if (!b) return tl::unexpected(b.error());
-    claims.disable_renewal = *b;
-  }
-  if (node["allowRenewalAfterExpiry"]) {
-    auto b = boolean(node["allowRenewalAfterExpiry"], child(path, "allowRenewalAfterExpiry"));
-    if (!b) return tl::unexpected(b.error());
-    claims.allow_renewal_after_expiry = *b;
-  }
-  if (auto s = policy::validate_claims(claims, path); !s) return tl::unexpected(s.error());
-  return claims;
-}
-
-Result<policy::NameRules> parse_rules(const YAML::Node& node, const Path& path) {
-  policy::NameRules rules;
-  if (!node || node.IsNull()) return rules;
-  if (auto s = only_keys(node, path, {"cn", "dns", "ip", "email", "uri"}); !s) return tl::unexpected(s.error());
-  struct R {
-    const char* key;
-    std::vector<std::string>* field;
-  };
-  for (auto [key, field] : {R{"cn", &rules.cn}, R{"dns", &rules.dns}, R{"ip", &rules.ip}, R{"email", &rules.email},
-                            R{"uri", &rules.uri}}) {
-    auto list = string_list(node[key], child(path, key));
-    if (!list) return tl::unexpected(list.error());
-    *field = std::move(*list);
-  }
-  return rules;
-}
-
-Result<policy::NamePolicyConfig> parse_policy(const YAML::Node& node, const Path& path) {
-  policy::NamePolicyConfig config;
-  if (auto s = only_keys(node, path, {"allow", "deny", "allowWildcardNames"}); !s) return tl::unexpected(s.error());
-  auto allow = parse_rules(node["allow"], child(path, "allow"));
-  if (!allow) return tl::unexpected(allow.error());
-  auto deny = parse_rules(node["deny"], child(path, "deny"));
-  if (!deny) return tl::unexpected(deny.error());
-  config.allow = std::move(*allow);
-  config.deny = std::move(*deny);
-  if (node["allowWildcardNames"]) {
-    auto b = boolean(node["allowWildcardNames"], child(path, "allowWildcardNames"));
-    if (!b) return tl::unexpected(b.error());
-    config.allow_wildcard_names = *b;
-  }
-  return config;
-}
-
-Result<provisioners::JwkProvisionerConfig> parse_provisioner(const YAML::Node& node, const Path& path,
-                                                             const policy::Claims& ca_claims) {
-  if (auto s = only_keys(node, path, {"name", "type", "key", "encryptedKey", "claims"}); !s) {
-    return tl::unexpected(s.error());
-  }
-  provisioners::JwkProvisionerConfig p;
-  if (!node["name"]) return bad(child(path, "name"), "is required");
-  auto name = scalar(node["name"], child(path, "name"));
-  if (!name) return tl::unexpected(name.error());
-  p.name = *name;
-  auto type = node["type"] ? scalar(node["type"], child(path, "type")) : Result<std::string>("JWK");
-  if (!type) return tl::unexpected(type.error());
-  if (*type != "JWK") return bad(child(path, "type"), "\"" + *type + "\" is not supported by this server (use JWK)");
-  if (!node["key"] || !node["key"].IsMap()) return bad(child(path, "key"), "a public JWK is required");
-  p.key = to_json(node["key"]);
-  if (node["encryptedKey"]) {
-    auto ek = scalar(node["encryptedKey"], child(path, "encryptedKey"));
-    if (!ek) return tl::unexpected(ek.error());
-    p.encrypted_key = *ek;
-  }
-  if (node["claims"]) {
-    auto claims = parse_claims(node["claims"], child(path, "claims"), ca_claims);
-    if (!claims) return tl::unexpected(claims.error());
-    p.claims = *claims;
-  }
-  return p;
-}
+using namespace fields;
 
 std::filesystem::path resolve(const std::filesystem::path& base, const std::string& value) {
   std::filesystem::path p(value);
@@ -364,16 +199,15 @@ Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& 
     if (ca["passwordFile"] && !ca["passwordFile"].as<std::string>().empty()) {
       config.ca.password_file = resolve(base_dir, ca["passwordFile"].as<std::string>());
     }
-    if (root["claims"]) {
-      auto claims = parse_claims(root["claims"], "claims", config.authority.claims);
-      if (!claims) return tl::unexpected(claims.error());
-      config.authority.claims = *claims;
-    }
-    if (root["policy"]) {
-      auto p = parse_policy(root["policy"], "policy");
-      if (!p) return tl::unexpected(p.error());
-      config.authority.policy = std::move(*p);
-    }
+    // claims, policy, provisioners: the schema a StepClusterIssuer's spec shares.
+    auto spec = parse_issuer_spec_yaml(root, "");
+    if (!spec) return tl::unexpected(spec.error());
+    config.authority.claims = spec->claims;
+    config.authority.policy = std::move(spec->policy);
+    config.authority.allow_ca = spec->allow_ca;
+    config.authority.provisioners = std::move(spec->jwk);
+    config.authority.k8ssa = std::move(spec->k8ssa);
+    config.authority.acme = std::move(spec->acme);
     if (root["backdate"]) {
       auto d = duration(root["backdate"], "backdate");
       if (!d) return tl::unexpected(d.error());
@@ -391,15 +225,6 @@ Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& 
       auto b = boolean(root["disableIssuedAtCheck"], "disableIssuedAtCheck");
       if (!b) return tl::unexpected(b.error());
       config.authority.disable_issued_at_check = *b;
-    }
-    const YAML::Node provs = root["provisioners"];
-    if (provs && !provs.IsNull()) {
-      if (!provs.IsSequence()) return bad("provisioners", "must be a list");
-      for (std::size_t i = 0; i < provs.size(); ++i) {
-        auto p = parse_provisioner(provs[i], "provisioners[" + std::to_string(i) + "]", config.authority.claims);
-        if (!p) return tl::unexpected(p.error());
-        config.authority.provisioners.push_back(std::move(*p));
-      }
     }
   } catch (const YAML::Exception& e) {
     return fail(Errc::invalid_argument, std::string("config: ") + e.what());

@@ -1,8 +1,8 @@
 #pragma once
 // Config is the standalone server's configuration, read from keystep.yaml.
 // Its CA fields (claims, policy, provisioners) are the same schema as a
-// StepClusterIssuer's spec; the server fields (address, dnsNames, ca files)
-// are standalone only. Relative paths are resolved against the directory of
+// StepClusterIssuer's spec, read by the same parser (issuer_spec.h); the
+// server fields (address, dnsNames, ca files) are standalone only. Relative paths are resolved against the directory of
 // the config file. Unknown keys are errors, so a typo never silently drops a
 // setting; every error names the field path.
 

@@ -136,3 +136,23 @@ TEST_CASE("parse_config puts the CRL IDP and AIA URLs into every leaf's extensio
   CHECK(d->authority.distribution.crl == "http://x/crl");
   CHECK_FALSE(config::parse_config(kMinimal + "aia: {crl: x}\n", "/x"));
 }
+
+TEST_CASE("parse_config carries K8sSA and ACME provisioners and policy.allowCA", "[config]") {
+  auto c = config::parse_config(kMinimal + R"(
+policy: {allowCA: true}
+provisioners:
+  - {name: admin, type: jwk, key: {kty: EC}}
+  - {name: pods, type: K8sSA, audiences: [keystep]}
+  - {name: acme, type: ACME}
+)",
+                                "/x");
+  REQUIRE(c);
+  CHECK(c->authority.allow_ca);
+  REQUIRE(c->authority.provisioners.size() == 1);
+  REQUIRE(c->authority.k8ssa.size() == 1);
+  CHECK(c->authority.k8ssa[0].audiences == std::vector<std::string>{"keystep"});
+  CHECK(c->authority.acme == std::vector<std::string>{"acme"});
+  auto dup = config::parse_config(kMinimal + "provisioners: [{name: a, type: ACME}, {name: a, type: K8sSA}]\n", "/x");
+  REQUIRE_FALSE(dup);
+  CHECK_THAT(dup.error().message, Catch::Contains("provisioners[1].name: \"a\" is already used by provisioners[0]"));
+}

@@ -91,7 +91,24 @@ struct Metrics::Impl {
           .Help("Start time of this process, as a Unix timestamp")
           .Register(*registry)
           .Add({});
+  prometheus::Gauge& leader =
+      prometheus::BuildGauge()
+          .Name("keystep_leader")
+          .Help("1 while this replica holds the controllers' Lease, else 0")
+          .Register(*registry)
+          .Add({});
+  prometheus::Family<prometheus::Counter>& leader_transitions =
+      prometheus::BuildCounter()
+          .Name("keystep_leader_transitions_total")
+          .Help("Leadership changes of this replica, acquired or lost")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& certificate_requests =
+      prometheus::BuildCounter()
+          .Name("keystep_certificaterequests_total")
+          .Help("cert-manager CertificateRequest outcomes written, by result")
+          .Register(*registry);
   std::atomic<double> crl_this_update{0};
+  std::atomic<bool> is_leader{false};
 };
 
 Metrics::Metrics(const common::Clock& clock) : impl_(std::make_unique<Impl>(clock)) {
@@ -137,6 +154,17 @@ void Metrics::set_intermediate_not_after(common::TimePoint not_after) {
 
 void Metrics::set_crl_this_update(common::TimePoint this_update) {
   impl_->crl_this_update = seconds_since_epoch(this_update);
+}
+
+void Metrics::set_leader(bool is_leader) {
+  if (impl_->is_leader.exchange(is_leader) != is_leader) {
+    impl_->leader_transitions.Add({{"change", is_leader ? "acquired" : "lost"}}).Increment();
+  }
+  impl_->leader.Set(is_leader ? 1 : 0);
+}
+
+void Metrics::certificate_request(std::string_view result) {
+  impl_->certificate_requests.Add({{"result", std::string(result)}}).Increment();
 }
 
 std::string Metrics::render() const {

@@ -11,6 +11,9 @@
 //   keystep_intermediate_not_after_timestamp_seconds
 //   keystep_crl_age_seconds
 //   keystep_start_time_seconds
+//   keystep_leader (1 while this replica holds the controllers' Lease)
+//   keystep_leader_transitions_total{change="acquired"|"lost"}
+//   keystep_certificaterequests_total{result="issued"|"failed"|"denied"|"pending"}
 // Labels are low-cardinality by construction (route patterns, fixed
 // reasons, provisioner names from config). Thread-safe.
 
@@ -57,6 +60,9 @@ class Metrics {
   void database_error(std::string_view operation);
   void set_intermediate_not_after(common::TimePoint not_after);
   void set_crl_this_update(common::TimePoint this_update);
+  void set_leader(bool is_leader);
+  // certificate_request counts a CertificateRequest outcome written to its status.
+  void certificate_request(std::string_view result);
 
   // render returns the Prometheus text exposition (format 0.0.4).
   [[nodiscard]] std::string render() const;

@@ -46,3 +46,18 @@ TEST_CASE("Metrics histogram counts sign durations into buckets", "[metrics]") {
   CHECK_THAT(text, Contains("keystep_sign_duration_seconds_bucket{le=\"0.00025\"} 1"));
   CHECK_THAT(text, Contains("keystep_sign_duration_seconds_bucket{le=\"0.005\"} 2"));
 }
+
+TEST_CASE("Metrics counts leadership changes, not repeated reports of the same state", "[metrics]") {
+  common::FakeClock clock(common::TimePoint{});
+  metrics::Metrics m(clock);
+  m.set_leader(false);
+  CHECK_THAT(m.render(), Contains("keystep_leader 0"));
+  m.set_leader(true);
+  m.set_leader(true);
+  m.set_leader(false);
+  m.certificate_request("issued");
+  auto text = m.render();
+  CHECK_THAT(text, Contains("keystep_leader_transitions_total{change=\"acquired\"} 1"));
+  CHECK_THAT(text, Contains("keystep_leader_transitions_total{change=\"lost\"} 1"));
+  CHECK_THAT(text, Contains("keystep_certificaterequests_total{result=\"issued\"} 1"));
+}

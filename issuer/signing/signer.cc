@@ -3,6 +3,28 @@
 #include "issuer/crypto/certificate_builder.h"
 
 namespace keystep::signing {
+namespace {
+
+Status add_usages(crypto::CertificateBuilder& b, const LeafRequest& request) {
+  const bool is_rsa = EVP_PKEY_get_base_id(request.public_key) == EVP_PKEY_RSA;
+  policy::KeyUsages usages = request.usages.value_or(policy::KeyUsages{
+      .key_usage = KU_DIGITAL_SIGNATURE | (is_rsa ? KU_KEY_ENCIPHERMENT : 0),
+      .ext_key_usage = {NID_server_auth, NID_client_auth}});
+  if (request.is_ca) {
+    if (auto s = b.add_basic_constraints(true, 0); !s) return s;
+    usages.key_usage |= KU_KEY_CERT_SIGN | KU_CRL_SIGN | KU_DIGITAL_SIGNATURE;
+    if (!request.usages) usages.ext_key_usage.clear();
+  }
+  if (usages.key_usage != 0) {
+    if (auto s = b.add_key_usage(usages.key_usage); !s) return s;
+  }
+  if (!usages.ext_key_usage.empty()) {
+    if (auto s = b.add_ext_key_usage(usages.ext_key_usage); !s) return s;
+  }
+  return ok();
+}
+
+}  // namespace
 
 Result<IssuedCertificate> Signer::sign(const LeafRequest& request) const {
   const auto& issuer = ca_->intermediate();
@@ -20,11 +42,7 @@ Result<IssuedCertificate> Signer::sign(const LeafRequest& request) const {
       !s) {
     return tl::unexpected(s.error());
   }
-  const bool is_rsa = EVP_PKEY_get_base_id(request.public_key) == EVP_PKEY_RSA;
-  if (auto s = b.add_key_usage(KU_DIGITAL_SIGNATURE | (is_rsa ? KU_KEY_ENCIPHERMENT : 0)); !s) {
-    return tl::unexpected(s.error());
-  }
-  if (auto s = b.add_ext_key_usage({NID_server_auth, NID_client_auth}); !s) return tl::unexpected(s.error());
+  if (auto s = add_usages(b, request); !s) return tl::unexpected(s.error());
   if (auto s = b.add_subject_alt_names(request.sans, request.common_name.empty()); !s) {
     return tl::unexpected(s.error());
   }

@@ -182,3 +182,76 @@ TEST_CASE("encode_distribution_extensions refuses URLs that are not absolute htt
   CHECK_THAT(bad.error().message, Catch::Contains("crl.distributionPoint"));
   CHECK_FALSE(encode_distribution_extensions({"", "http://ca/ocsp,URI:http://evil", ""}));
 }
+
+namespace {
+
+std::vector<int> eku_nids(X509* x) {
+  std::vector<int> out;
+  auto* eku = static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(x, NID_ext_key_usage, nullptr, nullptr));
+  if (eku == nullptr) return out;
+  for (int i = 0; i < sk_ASN1_OBJECT_num(eku); ++i) out.push_back(OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, i)));
+  EXTENDED_KEY_USAGE_free(eku);
+  return out;
+}
+
+bool has_ext(X509* x, int nid) { return X509_get_ext_by_NID(x, nid, -1) >= 0; }
+
+}  // namespace
+
+TEST_CASE("Signer encodes exactly the requested key usages", "[signing]") {
+  auto pki = testing::make_pki();
+  Signer signer(load(pki));
+  auto key = testing::make_key();
+  auto req = leaf_request(key.get());
+  req.usages = policy::KeyUsages{.key_usage = KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT | KU_NON_REPUDIATION,
+                                 .ext_key_usage = {NID_client_auth, NID_code_sign}};
+  auto issued = signer.sign(req);
+  REQUIRE(issued);
+  X509* x = issued->leaf.get();
+  CHECK(X509_get_key_usage(x) == (KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT | KU_NON_REPUDIATION));
+  CHECK(eku_nids(x) == std::vector<int>{NID_client_auth, NID_code_sign});
+  CHECK_FALSE(issued->leaf.is_ca());
+  CHECK_FALSE(has_ext(x, NID_basic_constraints));
+}
+
+TEST_CASE("Signer leaves out extKeyUsage when the requested usages have none", "[signing]") {
+  auto pki = testing::make_pki();
+  Signer signer(load(pki));
+  auto key = testing::make_key();
+  auto req = leaf_request(key.get());
+  req.usages = policy::KeyUsages{.key_usage = KU_DIGITAL_SIGNATURE, .ext_key_usage = {}};
+  auto issued = signer.sign(req);
+  REQUIRE(issued);
+  CHECK(X509_get_key_usage(issued->leaf.get()) == KU_DIGITAL_SIGNATURE);
+  CHECK_FALSE(has_ext(issued->leaf.get(), NID_ext_key_usage));
+}
+
+TEST_CASE("Signer makes a CA with critical basicConstraints, pathlen 0 and certificate signing", "[signing]") {
+  auto pki = testing::make_pki();
+  Signer signer(load(pki));
+  auto key = testing::make_key();
+  auto req = leaf_request(key.get());
+  req.is_ca = true;
+  auto issued = signer.sign(req);
+  REQUIRE(issued);
+  X509* x = issued->leaf.get();
+  CHECK(issued->leaf.is_ca());
+  int idx = X509_get_ext_by_NID(x, NID_basic_constraints, -1);
+  REQUIRE(idx >= 0);
+  CHECK(X509_EXTENSION_get_critical(X509_get_ext(x, idx)) == 1);
+  auto* bc = static_cast<BASIC_CONSTRAINTS*>(X509_get_ext_d2i(x, NID_basic_constraints, nullptr, nullptr));
+  REQUIRE(bc != nullptr);
+  CHECK(bc->ca != 0);
+  REQUIRE(bc->pathlen != nullptr);
+  CHECK(ASN1_INTEGER_get(bc->pathlen) == 0);
+  BASIC_CONSTRAINTS_free(bc);
+  CHECK(X509_get_key_usage(x) == (KU_KEY_CERT_SIGN | KU_CRL_SIGN | KU_DIGITAL_SIGNATURE));
+  CHECK_FALSE(has_ext(x, NID_ext_key_usage));
+
+  req.usages = policy::KeyUsages{.key_usage = KU_KEY_ENCIPHERMENT, .ext_key_usage = {NID_server_auth}};
+  auto with_usages = signer.sign(req);
+  REQUIRE(with_usages);
+  CHECK(X509_get_key_usage(with_usages->leaf.get()) ==
+        (KU_KEY_CERT_SIGN | KU_CRL_SIGN | KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT));
+  CHECK(eku_nids(with_usages->leaf.get()) == std::vector<int>{NID_server_auth});
+}
