@@ -11,6 +11,7 @@
 #include "issuer/api/routes.h"
 #include "issuer/authority/authority.h"
 #include "issuer/authority/crl_service.h"
+#include "issuer/common/duration.h"
 #include "issuer/common/file.h"
 #include "issuer/common/log.h"
 #include "issuer/config/config.h"
@@ -19,6 +20,8 @@
 #include "issuer/http/server.h"
 #include "issuer/policy/time_format.h"
 #include "issuer/storage/open_store.h"
+#include "operator/controllers/manager.h"
+#include "operator/kube/kube_config.h"
 
 namespace keystep::cli {
 namespace {
@@ -31,12 +34,26 @@ CommandSpec spec() {
       "Serves /health, /version, /roots, /roots.pem, /root/{sha256}, /intermediates, /provisioners, /sign\n"
       "(under / and /1.0/) and Prometheus metrics at /metrics, with a TLS certificate issued by the intermediate for the config's dnsNames.\n"
       "Stops cleanly on SIGINT or SIGTERM.\n\n"
-      "Example:\n"
-      "  keystep serve --config ./ca/config/keystep.yaml --password-file pw.txt";
+      "With --kubernetes it is also the Kubernetes operator and cert-manager external issuer: it watches\n"
+      "StepClusterIssuers, StepIssuers (keystep.dev/v1alpha1) and CertificateRequests whose issuerRef.group is\n"
+      "keystep.dev, and signs them with the intermediate of the issuer's Secret. Replicas elect a leader with a\n"
+      "Lease; only the leader reconciles, every replica serves the HTTP API. The API server is found from\n"
+      "--kubeconfig, $KUBECONFIG, the in-cluster service account, or ~/.kube/config, in that order.\n\n"
+      "Examples:\n"
+      "  keystep serve --config ./ca/config/keystep.yaml --password-file pw.txt\n"
+      "  keystep serve --config /etc/keystep/keystep.yaml --kubernetes --lease-namespace keystep";
   s.flags = {
       {"config", "path of keystep.yaml"},
       {"password-file", "file with the password of the intermediate key (overrides ca.passwordFile)"},
       {"address", "listen address host:port, overriding the config (port 0 picks a free port)"},
+      {"kubernetes", "also run the Kubernetes operator and cert-manager issuer", false},
+      {"kubeconfig", "kubeconfig file (default: $KUBECONFIG, in-cluster, ~/.kube/config)"},
+      {"kube-context", "kubeconfig context (default: current-context)"},
+      {"lease-namespace", "namespace of the leader-election Lease (default: the kubeconfig's or pod's namespace)"},
+      {"lease-name", "name of the leader-election Lease", true, false, "keystep-controllers"},
+      {"leader-election", "elect a leader among replicas; --leader-election=false acts as leader at once", false,
+       false, "true"},
+      {"lease-duration", "how long a leader holds the Lease without renewing it", true, false, "15s"},
   };
   return s;
 }
@@ -149,6 +166,32 @@ int run(const Args& args) {
     log()->info("plain http listening address={}:{} routes=\"health roots.pem root crl ocsp\"", plain_options.host,
                 plain->port());
   }
+  std::unique_ptr<kube::Client> kube_client;
+  std::unique_ptr<controllers::Manager> manager;
+  if (args.get_bool("kubernetes", false)) {
+    auto kube_config = kube::resolve_config(args.get("kubeconfig"), args.get("kube-context"));
+    if (!kube_config) return fail_with("kubernetes: " + kube_config.error().message);
+    std::string lease_namespace = args.get("lease-namespace", kube_config->namespace_);
+    auto client = kube::Client::create(std::move(*kube_config));
+    if (!client) return fail_with("kubernetes: " + client.error().message);
+    kube_client = std::move(*client);
+    controllers::ManagerOptions manager_options;
+    manager_options.dns_names = config->authority.dns_names;
+    manager_options.leader_election = args.get_bool("leader-election", true);
+    manager_options.lease.ns = lease_namespace.empty() ? "default" : lease_namespace;
+    manager_options.lease.name = args.get("lease-name", "keystep-controllers");
+    manager_options.lease.identity = leader::LeaseElector::default_identity();
+    if (args.has("lease-duration")) {
+      auto d = common::parse_duration(args.get("lease-duration"));
+      if (!d || *d < std::chrono::seconds(2)) return usage_error(spec(), "flag --lease-duration: must be a duration of at least 2s");
+      manager_options.lease.lease_duration = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+      manager_options.lease.renew_deadline = manager_options.lease.lease_duration * 2 / 3;
+      manager_options.lease.retry_period = std::max(std::chrono::milliseconds(200), manager_options.lease.lease_duration / 7);
+    }
+    manager = std::make_unique<controllers::Manager>(*kube_client, **store, clock, &metrics, manager_options);
+    if (auto s = manager->start(); !s) return fail_with("kubernetes: " + s.error().message);
+  }
+
   const auto& intermediate = (*ca)->intermediate();
   log()->info("server listening address={}:{} intermediate=\"{}\" intermediate_not_after={} provisioners={}",
               options.host, server.port(), intermediate.subject(), policy::format_rfc3339(intermediate.not_after()),
@@ -191,6 +234,7 @@ int run(const Args& args) {
     log()->info("server certificate renewed next_renewal={}", policy::format_rfc3339(renew_at));
     log()->flush();
   }
+  if (manager) manager->stop();
   if (plain) plain->stop();
   server.stop();
   log()->info("server stopped");

@@ -1,0 +1,40 @@
+#include "operator/controllers/issuer_registry.h"
+
+namespace keystep::controllers {
+
+std::optional<LoadedIssuer> IssuerRegistry::find(const IssuerRef& ref) const {
+  std::lock_guard lock(mu_);
+  auto it = issuers_.find(ref);
+  if (it == issuers_.end()) return std::nullopt;
+  return it->second;
+}
+
+void IssuerRegistry::put(LoadedIssuer issuer) {
+  std::lock_guard lock(mu_);
+  auto ref = issuer.ref;
+  issuers_[ref] = std::move(issuer);
+}
+
+void IssuerRegistry::remove(const IssuerRef& ref) {
+  std::lock_guard lock(mu_);
+  issuers_.erase(ref);
+}
+
+std::vector<IssuerRef> IssuerRegistry::referencing(const std::string& ns, const std::string& name) const {
+  std::lock_guard lock(mu_);
+  std::vector<IssuerRef> out;
+  for (const auto& [ref, issuer] : issuers_) {
+    if (issuer.secret.ns == ns && issuer.secret.name == name) out.push_back(ref);
+  }
+  return out;
+}
+
+std::vector<LoadedIssuer> IssuerRegistry::all() const {
+  std::lock_guard lock(mu_);
+  std::vector<LoadedIssuer> out;
+  out.reserve(issuers_.size());
+  for (const auto& [ref, issuer] : issuers_) out.push_back(issuer);
+  return out;
+}
+
+}  // namespace keystep::controllers
