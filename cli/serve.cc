@@ -22,6 +22,7 @@
 #include "issuer/storage/open_store.h"
 #include "operator/controllers/manager.h"
 #include "operator/kube/kube_config.h"
+#include "operator/kube/token_reviewer.h"
 
 namespace keystep::cli {
 namespace {
@@ -118,25 +119,50 @@ int run(const Args& args) {
   password.reset();  // wiped: the key is decrypted
   if (!ca) return fail_with(ca.error().message);
 
-  common::SystemClock clock;
-  auto store = storage::open_store(config->storage, clock);
-  if (!store) return fail_with("storage: " + store.error().message);
-  log()->info("storage ready backend=\"{}\"", (*store)->describe());
-  metrics::Metrics metrics(clock);
-  metrics.set_intermediate_not_after((*ca)->intermediate().not_after());
-  auto authority = authority::Authority::create(config->authority, *ca, clock, **store, &metrics);
-  if (!authority) return fail_with(authority.error().message);
-
-  auto cert = mint_server_certificate(**authority, config->tls_lifetime);
-  if (!cert) return fail_with("cannot issue the server certificate: " + cert.error().message);
-
-  // Block the stop signals before any thread starts, so only sigtimedwait
+  // Block the stop signals before any thread starts (storage pools, the Kubernetes client), so only sigtimedwait
   // below receives them.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  common::SystemClock clock;
+  auto store = storage::open_store(config->storage, clock);
+  if (!store) return fail_with("storage: " + store.error().message);
+  log()->info("storage ready backend=\"{}\"", (*store)->describe());
+  metrics::Metrics metrics(clock);
+  metrics.set_intermediate_not_after((*ca)->intermediate().not_after());
+  std::unique_ptr<kube::Client> kube_client;
+  controllers::ManagerOptions manager_options;
+  std::unique_ptr<kube::KubeTokenReviewer> token_reviewer;
+  if (args.get_bool("kubernetes", false)) {
+    auto kube_config = kube::resolve_config(args.get("kubeconfig"), args.get("kube-context"));
+    if (!kube_config) return fail_with("kubernetes: " + kube_config.error().message);
+    std::string lease_namespace = args.get("lease-namespace", kube_config->namespace_);
+    auto client = kube::Client::create(std::move(*kube_config));
+    if (!client) return fail_with("kubernetes: " + client.error().message);
+    kube_client = std::move(*client);
+    manager_options.dns_names = config->authority.dns_names;
+    manager_options.leader_election = args.get_bool("leader-election", true);
+    manager_options.lease.ns = lease_namespace.empty() ? "default" : lease_namespace;
+    manager_options.lease.name = args.get("lease-name", "keystep-controllers");
+    manager_options.lease.identity = leader::LeaseElector::default_identity();
+    if (args.has("lease-duration")) {
+      auto d = common::parse_duration(args.get("lease-duration"));
+      if (!d || *d < std::chrono::seconds(2)) return usage_error(spec(), "flag --lease-duration: must be a duration of at least 2s");
+      manager_options.lease.lease_duration = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+      manager_options.lease.renew_deadline = manager_options.lease.lease_duration * 2 / 3;
+      manager_options.lease.retry_period = std::max(std::chrono::milliseconds(200), manager_options.lease.lease_duration / 7);
+    }
+    token_reviewer = std::make_unique<kube::KubeTokenReviewer>(*kube_client);
+    config->authority.token_reviewer = token_reviewer.get();
+  }
+  auto authority = authority::Authority::create(config->authority, *ca, clock, **store, &metrics);
+  if (!authority) return fail_with(authority.error().message);
+
+  auto cert = mint_server_certificate(**authority, config->tls_lifetime);
+  if (!cert) return fail_with("cannot issue the server certificate: " + cert.error().message);
 
   std::optional<authority::CrlService> crl;
   if (config->crl.enabled) {
@@ -166,28 +192,8 @@ int run(const Args& args) {
     log()->info("plain http listening address={}:{} routes=\"health roots.pem root crl ocsp\"", plain_options.host,
                 plain->port());
   }
-  std::unique_ptr<kube::Client> kube_client;
   std::unique_ptr<controllers::Manager> manager;
-  if (args.get_bool("kubernetes", false)) {
-    auto kube_config = kube::resolve_config(args.get("kubeconfig"), args.get("kube-context"));
-    if (!kube_config) return fail_with("kubernetes: " + kube_config.error().message);
-    std::string lease_namespace = args.get("lease-namespace", kube_config->namespace_);
-    auto client = kube::Client::create(std::move(*kube_config));
-    if (!client) return fail_with("kubernetes: " + client.error().message);
-    kube_client = std::move(*client);
-    controllers::ManagerOptions manager_options;
-    manager_options.dns_names = config->authority.dns_names;
-    manager_options.leader_election = args.get_bool("leader-election", true);
-    manager_options.lease.ns = lease_namespace.empty() ? "default" : lease_namespace;
-    manager_options.lease.name = args.get("lease-name", "keystep-controllers");
-    manager_options.lease.identity = leader::LeaseElector::default_identity();
-    if (args.has("lease-duration")) {
-      auto d = common::parse_duration(args.get("lease-duration"));
-      if (!d || *d < std::chrono::seconds(2)) return usage_error(spec(), "flag --lease-duration: must be a duration of at least 2s");
-      manager_options.lease.lease_duration = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
-      manager_options.lease.renew_deadline = manager_options.lease.lease_duration * 2 / 3;
-      manager_options.lease.retry_period = std::max(std::chrono::milliseconds(200), manager_options.lease.lease_duration / 7);
-    }
+  if (kube_client) {
     manager = std::make_unique<controllers::Manager>(*kube_client, **store, clock, &metrics, manager_options);
     if (auto s = manager->start(); !s) return fail_with("kubernetes: " + s.error().message);
   }

@@ -188,11 +188,16 @@ http::Response provisioners(const authority::Authority& authority, const http::R
     if (end == c->c_str() || *end != '\0') return bad_request("cursor '" + *c + "' is not valid");
     start = v;
   }
-  const auto& all = authority.provisioners();
+  // JWK provisioners first, then K8sSA, one cursor over both.
+  const auto& jwk = authority.provisioners();
+  const auto& k8ssa = authority.k8ssa_provisioners();
+  const std::size_t total = jwk.size() + k8ssa.size();
   nlohmann::json list = nlohmann::json::array();
   std::size_t i = start;
-  for (; i < all.size() && list.size() < limit; ++i) list.push_back(all[i].to_json());
-  std::string next = i < all.size() ? std::to_string(i) : "";
+  for (; i < total && list.size() < limit; ++i) {
+    list.push_back(i < jwk.size() ? jwk[i].to_json() : k8ssa[i - jwk.size()].to_json());
+  }
+  std::string next = i < total ? std::to_string(i) : "";
   return http::Response::json(200, {{"provisioners", std::move(list)}, {"nextCursor", next}});
 }
 

@@ -1,5 +1,7 @@
 #include "issuer/authority/authority.h"
 
+#include <algorithm>
+
 #include "issuer/common/log.h"
 #include "issuer/crypto/csr.h"
 #include "issuer/crypto/key.h"
@@ -35,6 +37,7 @@ Result<std::unique_ptr<Authority>> Authority::create(AuthorityOptions options,
   auto name_policy = policy::NamePolicy::create(options.policy, "policy");
   if (!name_policy) return tl::unexpected(name_policy.error());
   auto configs = std::move(options.provisioners);
+  auto k8ssa_configs = std::move(options.k8ssa);
   std::unique_ptr<Authority> authority(
       new Authority(std::move(options), std::move(ca), clock, store, metrics));
   authority->name_policy_ = std::move(*name_policy);
@@ -54,6 +57,19 @@ Result<std::unique_ptr<Authority>> Authority::create(AuthorityOptions options,
     authority->by_kid_.try_emplace(p->kid(), index);
     authority->by_name_.emplace(p->name(), index);
     authority->provisioners_.push_back(std::move(*p));
+  }
+  for (auto& config : k8ssa_configs) {
+    auto p = provisioners::K8sSaProvisioner::create(std::move(config), authority->options_.claims);
+    if (!p) return tl::unexpected(p.error());
+    if (authority->by_name_.count(p->name()) != 0) {
+      return fail(Errc::invalid_argument, "provisioners: the name \"" + p->name() + "\" is used twice");
+    }
+    for (const auto& existing : authority->k8ssa_) {
+      if (existing.name() == p->name()) {
+        return fail(Errc::invalid_argument, "provisioners: the name \"" + p->name() + "\" is used twice");
+      }
+    }
+    authority->k8ssa_.push_back(std::move(*p));
   }
   return authority;
 }
@@ -133,6 +149,14 @@ tl::expected<signing::IssuedCertificate, Authority::Denial> Authority::sign_requ
   auto not_after = policy::parse_time_or_duration(request.not_after);
   if (!not_after) return refuse(DenialReason::bad_request, with_context(not_after.error(), "notAfter"));
 
+  if (!k8ssa_.empty()) {
+    if (auto jws = jose::parse_compact(request.ott); jws) {
+      if (auto claims = jose::payload_json(*jws);
+          claims && provisioners::K8sSaProvisioner::looks_like_service_account_token(*claims)) {
+        return sign_service_account(request, *csr, *claims, *not_before, *not_after, provisioner_name);
+      }
+    }
+  }
   const provisioners::JwkProvisioner* provisioner = nullptr;
   auto grant = authorize(request.ott, provisioners::Audience::sign, &provisioner);
   if (!grant) {
@@ -152,40 +176,104 @@ tl::expected<signing::IssuedCertificate, Authority::Denial> Authority::sign_requ
   if (auto s = provisioners::check_csr_against_grant(*csr, *grant); !s) {
     return deny(DenialReason::name_not_allowed, s.error());
   }
-  if (auto s = crypto::check_leaf_key(csr->public_key()); !s) return deny(DenialReason::key_rejected, s.error());
-  if (csr->requests_ca()) {
+  return issue_leaf({*csr, provisioner->claims(), grant->names, grant->subject, grant->provisioner, *not_before,
+                     *not_after, provisioner->name(), grant->subject, request.request_id});
+}
+
+tl::expected<signing::IssuedCertificate, Authority::Denial> Authority::issue_leaf(const LeafGrant& g) const {
+  using metrics::DenialReason;
+  auto deny = [&](DenialReason reason, const Error& e) {
+    log()->info("certificate denied provisioner={} subject={} reason=\"{}\"", g.provisioner_name, g.requester,
+                e.message);
+    return tl::unexpected(Denial{e, reason});
+  };
+  if (auto s = crypto::check_leaf_key(g.csr.public_key()); !s) return deny(DenialReason::key_rejected, s.error());
+  if (g.csr.requests_ca()) {
     return deny(DenialReason::ca_not_allowed,
                 {Errc::permission_denied, "certificate request asks for a CA certificate; this CA issues leaves only"});
   }
   auto ca = ca_.load();
   const auto now = clock_.now();
-  auto validity = policy::compute_validity(provisioner->claims(), now, options_.backdate, *not_before, *not_after,
+  auto validity = policy::compute_validity(g.claims, now, options_.backdate, g.not_before, g.not_after,
                                            ca->intermediate().not_after());
   if (!validity) {
     const bool ca_state = validity.error().code == Errc::failed_precondition;
     return deny(ca_state ? DenialReason::unavailable : DenialReason::lifetime_rejected, validity.error());
   }
-  if (auto s = name_policy_.check(grant->names); !s) return deny(DenialReason::name_not_allowed, s.error());
+  if (auto s = name_policy_.check(g.names); !s) return deny(DenialReason::name_not_allowed, s.error());
 
-  signing::LeafRequest leaf{.public_key = csr->public_key(),
-                            .public_key_info = csr->public_key_info(),
-                            .common_name = grant->subject,
-                            .sans = {grant->names.dns, grant->names.ips, grant->names.emails, grant->names.uris},
+  signing::LeafRequest leaf{.public_key = g.csr.public_key(),
+                            .public_key_info = g.csr.public_key_info(),
+                            .common_name = g.subject,
+                            .sans = {g.names.dns, g.names.ips, g.names.emails, g.names.uris},
                             .not_before = validity->not_before,
                             .not_after = validity->not_after,
-                            .provisioner = grant->provisioner,
+                            .provisioner = g.provisioner,
                             .extra_extensions = &leaf_extensions_};
   auto issued = signing::Signer(ca).sign(leaf);
   if (!issued) {
     const bool constraint = issued.error().code == Errc::permission_denied;
     return deny(constraint ? DenialReason::name_not_allowed : DenialReason::unavailable, issued.error());
   }
-  if (auto s = record(*issued, provisioner->name(), grant->subject, "api", request.request_id); !s) {
+  if (auto s = record(*issued, g.provisioner_name, g.requester, "api", g.request_id); !s) {
     return deny(DenialReason::unavailable, s.error());
   }
-  log()->info("certificate issued serial={} provisioner={} subject={} not_after={}", issued->leaf.serial_decimal(),
-              provisioner->name(), grant->subject, policy::format_rfc3339(issued->leaf.not_after()));
+  log()->info("certificate issued serial={} provisioner={} subject={} requester={} not_after={}",
+              issued->leaf.serial_decimal(), g.provisioner_name, g.subject, g.requester,
+              policy::format_rfc3339(issued->leaf.not_after()));
   return std::move(*issued);
+}
+
+tl::expected<signing::IssuedCertificate, Authority::Denial> Authority::sign_service_account(
+    const SignRequest& request, const crypto::Csr& csr, const nlohmann::json& claims,
+    const std::optional<policy::TimeOrDuration>& not_before, const std::optional<policy::TimeOrDuration>& not_after,
+    std::string* provisioner_name) const {
+  using metrics::DenialReason;
+  auto refuse = [](DenialReason reason, Error e) { return tl::unexpected(Denial{std::move(e), reason}); };
+  // Route by the token's (unverified) audience; the review then proves it.
+  std::vector<std::string> token_audiences;
+  if (auto aud = claims.find("aud"); aud != claims.end()) {
+    if (aud->is_string()) token_audiences.push_back(aud->get<std::string>());
+    if (aud->is_array()) {
+      for (const auto& a : *aud) {
+        if (a.is_string()) token_audiences.push_back(a.get<std::string>());
+      }
+    }
+  }
+  const provisioners::K8sSaProvisioner* provisioner = nullptr;
+  for (const auto& p : k8ssa_) {
+    for (const auto& a : p.audiences()) {
+      if (std::find(token_audiences.begin(), token_audiences.end(), a) != token_audiences.end()) provisioner = &p;
+    }
+    if (provisioner != nullptr) break;
+  }
+  if (provisioner == nullptr) {
+    log()->info("certificate denied reason=\"service account token for no provisioner's audience\"");
+    return refuse(DenialReason::bad_token,
+                  {Errc::unauthenticated, "service account token is not bound to the audience of a K8sSA provisioner"});
+  }
+  *provisioner_name = provisioner->name();
+  if (options_.token_reviewer == nullptr) {
+    return refuse(DenialReason::unavailable,
+                  {Errc::unavailable, "K8sSA provisioner \"" + provisioner->name() + "\" needs --kubernetes to review tokens"});
+  }
+  const auto now = clock_.now();
+  auto grant = provisioner->authorize(request.ott, *options_.token_reviewer, now);
+  if (!grant) {
+    log()->info("certificate denied provisioner={} reason=\"{}\"", provisioner->name(), grant.error().message);
+    const bool unavailable = grant.error().code == Errc::unavailable || grant.error().code == Errc::internal;
+    const bool forbidden = grant.error().code == Errc::permission_denied;
+    return refuse(unavailable ? DenialReason::unavailable : forbidden ? DenialReason::name_not_allowed : DenialReason::bad_token,
+                  grant.error());
+  }
+  const std::string requester = "system:serviceaccount:" + grant->ns + ":" + grant->service_account;
+  auto deny = [&](DenialReason reason, const Error& e) {
+    log()->info("certificate denied provisioner={} subject={} reason=\"{}\"", provisioner->name(), requester, e.message);
+    return refuse(reason, e);
+  };
+  if (auto s = provisioner->check_csr(csr, *grant); !s) return deny(DenialReason::name_not_allowed, s.error());
+  return issue_leaf({csr, provisioner->claims(), grant->names, grant->subject, grant->provisioner, not_before,
+                     not_after, provisioner->name(), requester, request.request_id});
 }
 
 Status Authority::record(const signing::IssuedCertificate& issued, const std::string& provisioner,

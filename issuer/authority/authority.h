@@ -26,6 +26,8 @@
 #include "issuer/provisioners/jwk/audiences.h"
 #include "issuer/provisioners/jwk/jwk_provisioner.h"
 #include "issuer/provisioners/k8ssa/k8ssa_config.h"
+#include "issuer/provisioners/k8ssa/k8ssa_provisioner.h"
+#include "issuer/provisioners/k8ssa/token_reviewer.h"
 #include "issuer/signing/certificate_authority.h"
 #include "issuer/signing/signer.h"
 #include "issuer/storage/store.h"
@@ -39,7 +41,10 @@ struct AuthorityOptions {
   std::chrono::seconds backdate{60};              // notBefore backdate of default-start leaves
   bool disable_issued_at_check = false;           // accept tokens issued before this process started
   std::vector<provisioners::JwkProvisionerConfig> provisioners;
-  std::vector<provisioners::K8sSaProvisionerConfig> k8ssa;  // K8sSA provisioners (served once K8sSA lands)
+  std::vector<provisioners::K8sSaProvisionerConfig> k8ssa;  // K8sSA provisioners: service-account tokens on /sign
+  // token_reviewer asks Kubernetes about K8sSA tokens (borrowed; outlives
+  // the Authority). Without one, K8sSA tokens are refused as unavailable.
+  provisioners::TokenReviewer* token_reviewer = nullptr;
   std::vector<std::string> acme;                  // ACME provisioner names (not served yet)
   bool allow_ca = false;                          // policy.allowCA: sign_certificate_request may issue CAs
   signing::DistributionUrls distribution;         // CRL DP and AIA URLs put in every leaf
@@ -134,6 +139,7 @@ class Authority {
   void rotate(std::shared_ptr<const signing::CertificateAuthority> ca) { ca_.store(std::move(ca)); }
 
   [[nodiscard]] const std::vector<provisioners::JwkProvisioner>& provisioners() const { return provisioners_; }
+  [[nodiscard]] const std::vector<provisioners::K8sSaProvisioner>& k8ssa_provisioners() const { return k8ssa_; }
   [[nodiscard]] const provisioners::JwkProvisioner* find_by_kid(std::string_view kid) const;
   [[nodiscard]] const provisioners::JwkProvisioner* find_by_name(std::string_view name) const;
   [[nodiscard]] storage::Store& store() const { return store_; }
@@ -169,6 +175,26 @@ class Authority {
                                                                               std::string* provisioner_name) const;
   // authorize verifies a token and records its id as used; a replay is
   // already_exists ("token already used").
+  // LeafGrant is what a provisioner allowed for one CSR; issue_leaf applies
+  // the CA-wide checks (key, CA flag, claims, name policy), signs and records.
+  struct LeafGrant {
+    const crypto::Csr& csr;
+    const policy::Claims& claims;
+    const policy::Names& names;
+    const std::string& subject;
+    const signing::ProvisionerRef& provisioner;
+    const std::optional<policy::TimeOrDuration>& not_before;
+    const std::optional<policy::TimeOrDuration>& not_after;
+    const std::string& provisioner_name;
+    const std::string& requester;  // ledger and logs: token subject, system:serviceaccount:ns:sa
+    const std::string& request_id;
+  };
+  [[nodiscard]] tl::expected<signing::IssuedCertificate, Denial> issue_leaf(const LeafGrant& grant) const;
+  // sign_service_account signs for a K8sSA token (claims already decoded).
+  [[nodiscard]] tl::expected<signing::IssuedCertificate, Denial> sign_service_account(
+      const SignRequest& request, const crypto::Csr& csr, const nlohmann::json& claims,
+      const std::optional<policy::TimeOrDuration>& not_before, const std::optional<policy::TimeOrDuration>& not_after,
+      std::string* provisioner_name) const;
   [[nodiscard]] Result<provisioners::TokenGrant> authorize(std::string_view ott, provisioners::Audience kind,
                                                            const provisioners::JwkProvisioner** provisioner) const;
 
@@ -181,6 +207,7 @@ class Authority {
   policy::NamePolicy name_policy_;
   std::vector<signing::DerExtension> leaf_extensions_;  // encoded once from options_.distribution
   std::vector<provisioners::JwkProvisioner> provisioners_;
+  std::vector<provisioners::K8sSaProvisioner> k8ssa_;
   std::unordered_map<std::string, std::size_t> by_token_id_;  // name + ":" + kid
   std::unordered_map<std::string, std::size_t> by_kid_;
   std::unordered_map<std::string, std::size_t> by_name_;
