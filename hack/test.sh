@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
 # test.sh installs the dependencies, builds Keystep and runs every test with
 # ctest. Its exit status is the suite's; ctest's summary is the last output.
+#
+# The integration tests run a real kube-apiserver, which Debian does not
+# package: hack/kube-apiserver.sh builds it from Debian's kubernetes source
+# package the first time (about 6 minutes on 2 cores, plus the source
+# download) and caches it under /var/cache/keystep; later runs reuse the
+# cache and take no time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./hack/install-deps.sh
+# Its last output line is the binary's path; everything else goes to stderr.
+kube_apiserver=$(./hack/kube-apiserver.sh | tail -n 1)
+export KEYSTEP_KUBE_APISERVER=$kube_apiserver
 ./hack/build.sh
 build_dir=${KEYSTEP_BUILD_DIR:-build}
 cd "$build_dir"

@@ -221,6 +221,7 @@ ServerProcess::ServerProcess(Options options) : options_(std::move(options)) {
   }
   argv.push_back("--address");
   argv.push_back("127.0.0.1:0");
+  argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
   int log_fd = open(options_.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (log_fd < 0) throw HarnessError(errno_text(("open " + options_.log_file.string()).c_str()));
   int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);

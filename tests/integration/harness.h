@@ -81,6 +81,7 @@ class ServerProcess {
     std::filesystem::path config;
     std::filesystem::path password_file;  // empty: no --password-file
     std::filesystem::path log_file;       // empty: server.log beside the config
+    std::vector<std::string> extra_args;  // more flags: {"--kubernetes", "--kubeconfig", F}
   };
 
   explicit ServerProcess(Options options);
