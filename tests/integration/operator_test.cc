@@ -333,6 +333,40 @@ TEST_CASE("a request outside the issuer's policy fails with failureTime and a me
   CHECK(server.count("certificaterequest issued") == 0);
 }
 
+TEST_CASE("a namespaced StepIssuer signs requests of its own namespace from a Secret there", "[operator]") {
+  Cluster c;
+  c.apply_secret();
+  ServerProcess server(c.operator_options());
+  nlohmann::json issuer = {{"apiVersion", "keystep.dev/v1alpha1"},
+                           {"kind", "StepIssuer"},
+                           {"metadata", {{"name", "team-ca"}, {"namespace", c.ns}}},
+                           {"spec", {{"ca", {{"secretRef", {{"name", "keystep-intermediate"}}}}}}}};
+  c.apply(issuer);
+  nlohmann::json ready;
+  REQUIRE(eventually([&] {
+    ready = get_json(c.kube, {"-n", c.ns, "stepissuer", "team-ca"});
+    return condition(ready, "Ready").value("status", "") == "True";
+  }));
+  c.create_request("team-web", c.make_csr("team-web", {"web.team.internal"}),
+                   {{"group", "keystep.dev"}, {"kind", "StepIssuer"}, {"name", "team-ca"}});
+  c.set_approval("team-web", "Approved");
+  auto issued = c.wait_reason("team-web", "Issued");
+  c.verify_issued(issued, "team-web");
+
+  // A StepIssuer may not read a Secret of another namespace.
+  nlohmann::json foreign = issuer;
+  foreign["metadata"]["name"] = "foreign";
+  foreign["spec"]["ca"]["secretRef"]["namespace"] = "kube-system";
+  c.apply(foreign);
+  nlohmann::json refused;
+  REQUIRE(eventually([&] {
+    refused = get_json(c.kube, {"-n", c.ns, "stepissuer", "foreign"});
+    return condition(refused, "Ready").value("reason", "") == "InvalidSpec";
+  }));
+  CHECK(condition(refused, "Ready")["status"] == "False");
+  CHECK_THAT(condition(refused, "Ready").value("message", ""), Contains("namespace"));
+}
+
 TEST_CASE("requests for other issuer groups are left untouched", "[operator]") {
   Cluster c;
   c.apply_secret();
