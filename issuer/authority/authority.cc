@@ -90,6 +90,14 @@ Result<provisioners::TokenGrant> Authority::authorize(std::string_view ott, prov
   if (!jws) return tl::unexpected(jws.error());
   auto claims = jose::payload_json(*jws);
   if (!claims) return tl::unexpected(claims.error());
+  return authorize(*jws, *claims, ott, kind, provisioner);
+}
+
+Result<provisioners::TokenGrant> Authority::authorize(const jose::Jws& parsed, const nlohmann::json& token_claims,
+                                                      std::string_view ott, provisioners::Audience kind,
+                                                      const provisioners::JwkProvisioner** provisioner) const {
+  const jose::Jws* jws = &parsed;
+  const nlohmann::json* claims = &token_claims;
   auto aud = claims->value("aud", nlohmann::json());
   auto iss = claims->value("iss", nlohmann::json());
   if (!audiences_.any(aud) || !iss.is_string()) {
@@ -149,16 +157,15 @@ tl::expected<signing::IssuedCertificate, Authority::Denial> Authority::sign_requ
   auto not_after = policy::parse_time_or_duration(request.not_after);
   if (!not_after) return refuse(DenialReason::bad_request, with_context(not_after.error(), "notAfter"));
 
-  if (!k8ssa_.empty()) {
-    if (auto jws = jose::parse_compact(request.ott); jws) {
-      if (auto claims = jose::payload_json(*jws);
-          claims && provisioners::K8sSaProvisioner::looks_like_service_account_token(*claims)) {
-        return sign_service_account(request, *csr, *claims, *not_before, *not_after, provisioner_name);
-      }
-    }
+  // The token is decoded once: to route it (K8sSA or JWK), then to verify it.
+  auto jws = jose::parse_compact(request.ott);
+  auto claims = jws ? jose::payload_json(*jws) : Result<nlohmann::json>(tl::unexpected(jws.error()));
+  if (claims && !k8ssa_.empty() && provisioners::K8sSaProvisioner::looks_like_service_account_token(*claims)) {
+    return sign_service_account(request, *csr, *claims, *not_before, *not_after, provisioner_name);
   }
   const provisioners::JwkProvisioner* provisioner = nullptr;
-  auto grant = authorize(request.ott, provisioners::Audience::sign, &provisioner);
+  auto grant = claims ? authorize(*jws, *claims, request.ott, provisioners::Audience::sign, &provisioner)
+                      : Result<provisioners::TokenGrant>(tl::unexpected(claims.error()));
   if (!grant) {
     log()->info("certificate denied reason=\"{}\"", grant.error().message);
     if (grant.error().code == Errc::already_exists) {

@@ -197,6 +197,10 @@ class Authority {
       std::string* provisioner_name) const;
   [[nodiscard]] Result<provisioners::TokenGrant> authorize(std::string_view ott, provisioners::Audience kind,
                                                            const provisioners::JwkProvisioner** provisioner) const;
+  // authorize of a token already decoded (sign decodes once to route it).
+  [[nodiscard]] Result<provisioners::TokenGrant> authorize(const jose::Jws& jws, const nlohmann::json& claims,
+                                                           std::string_view ott, provisioners::Audience kind,
+                                                           const provisioners::JwkProvisioner** provisioner) const;
 
   AuthorityOptions options_;
   std::atomic<std::shared_ptr<const signing::CertificateAuthority>> ca_;

@@ -4,6 +4,7 @@
 #include "issuer/common/duration.h"
 #include "issuer/common/log.h"
 #include "issuer/crypto/certificate.h"
+#include "operator/controllers/object_meta.h"
 #include "operator/status/conditions.h"
 
 namespace keystep::controllers {
@@ -12,16 +13,6 @@ namespace {
 std::shared_ptr<spdlog::logger> log() {
   static auto logger = common::logger("controllers");
   return logger;
-}
-
-std::string meta(const nlohmann::json& object, const char* key) {
-  return object.value("metadata", nlohmann::json::object()).value(key, "");
-}
-
-std::int64_t generation_of(const nlohmann::json& object) {
-  const auto m = object.value("metadata", nlohmann::json::object());
-  auto g = m.find("generation");
-  return g != m.end() && g->is_number_integer() ? g->get<std::int64_t>() : 0;
 }
 
 }  // namespace
@@ -44,8 +35,8 @@ Outcome CertificateRequestReconciler::write(const nlohmann::json& cr, const std:
   if (reason == "Failed" || reason == "Denied") new_status["failureTime"] = kube_status::format_time(now);
   // resourceVersion makes the write conditional: a request that changed
   // meanwhile (an approval racing a denial) is re-read first.
-  nlohmann::json patch = {{"metadata", {{"resourceVersion", meta(cr, "resourceVersion")}}}, {"status", new_status}};
-  const kube::ObjectKey key{meta(cr, "namespace"), meta(cr, "name")};
+  nlohmann::json patch = {{"metadata", {{"resourceVersion", meta_string(cr, "resourceVersion")}}}, {"status", new_status}};
+  const kube::ObjectKey key{meta_string(cr, "namespace"), meta_string(cr, "name")};
   auto patched = d_.client.merge_patch(kube::resources::kCertificateRequests, key, patch, "status");
   if (!patched) {
     if (!kube::is_conflict(patched.error()) && patched.error().code != Errc::not_found) {
@@ -125,7 +116,7 @@ Outcome CertificateRequestReconciler::reconcile(const kube::ObjectKey& key) {
     if (u.is_string()) request.usages.push_back(u.get<std::string>());
   }
   request.requester = spec.value("username", "");
-  request.request_id = meta(cr, "uid");
+  request.request_id = meta_string(cr, "uid");
   request.provisioner = ref.str();
 
   auto issued = loaded->authority->sign_certificate_request(request);

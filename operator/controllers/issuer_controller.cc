@@ -3,6 +3,7 @@
 #include "issuer/common/log.h"
 #include "issuer/policy/time_format.h"
 #include "operator/controllers/ca_secret.h"
+#include "operator/controllers/object_meta.h"
 #include "operator/status/conditions.h"
 
 namespace keystep::controllers {
@@ -11,16 +12,6 @@ namespace {
 std::shared_ptr<spdlog::logger> log() {
   static auto logger = common::logger("controllers");
   return logger;
-}
-
-std::int64_t generation_of(const nlohmann::json& object) {
-  const auto meta = object.value("metadata", nlohmann::json::object());
-  auto g = meta.find("generation");
-  return g != meta.end() && g->is_number_integer() ? g->get<std::int64_t>() : 0;
-}
-
-std::string resource_version_of(const nlohmann::json& object) {
-  return object.value("metadata", nlohmann::json::object()).value("resourceVersion", "");
 }
 
 nlohmann::json describe_certificate(const crypto::Certificate& c) {
@@ -101,7 +92,7 @@ Outcome IssuerReconciler::reconcile(const IssuerRef& ref) {
   }
   const auto now = d_.clock.now();
   const auto previous = d_.registry.find(ref);
-  const std::string secret_version = resource_version_of(**secret);
+  const std::string secret_version = meta_string(**secret, "resourceVersion");
   std::shared_ptr<const authority::Authority> authority;
   std::string rejected;  // a rotated Secret that did not load, while the old chain keeps signing
   if (previous && previous->authority && previous->generation == generation &&
