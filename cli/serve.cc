@@ -11,6 +11,7 @@
 #include "issuer/api/routes.h"
 #include "issuer/authority/authority.h"
 #include "issuer/authority/crl_service.h"
+#include "issuer/authority/directory.h"
 #include "issuer/common/duration.h"
 #include "issuer/common/file.h"
 #include "issuer/common/log.h"
@@ -170,7 +171,10 @@ int run(const Args& args) {
                                                    config->crl.idp_url},
                 &metrics);
   }
-  const api::ApiContext context{**authority, &metrics, crl ? &*crl : nullptr, config->ocsp_validity};
+  // The Authorities the API answers for: keystep.yaml's, and in cluster mode
+  // those of StepClusterIssuers with provisioners (published by the operator).
+  authority::Directory directory(**authority);
+  const api::ApiContext context{**authority, &metrics, crl ? &*crl : nullptr, config->ocsp_validity, &directory};
 
   auto host_port = config::split_host_port(config->address);
   http::ServerOptions options;
@@ -194,6 +198,24 @@ int run(const Args& args) {
   }
   std::unique_ptr<controllers::Manager> manager;
   if (kube_client) {
+    // mTLS renew and revoke for certificates of cluster issuers too.
+    directory.on_change([&server, &directory, last = std::string()]() mutable {
+      auto pem = directory.client_ca_pem();
+      if (pem == last) return;
+      if (auto s = server.set_client_ca(pem); !s) {
+        log()->error("client CAs not updated error=\"{}\"", s.error().message);
+        return;
+      }
+      last = std::move(pem);
+    });
+    manager_options.directory = &directory;
+    manager_options.token_reviewer = token_reviewer.get();
+    for (const auto& p : (*authority)->provisioners()) manager_options.reserved_names.push_back(p.name());
+    for (const auto& p : (*authority)->k8ssa_provisioners()) {
+      manager_options.reserved_names.push_back(p.name());
+      for (const auto& a : p.audiences()) manager_options.reserved_audiences.push_back(a);
+    }
+    for (const auto& name : config->authority.acme) manager_options.reserved_names.push_back(name);
     manager = std::make_unique<controllers::Manager>(*kube_client, **store, clock, &metrics, manager_options);
     if (auto s = manager->start(); !s) return fail_with("kubernetes: " + s.error().message);
   }

@@ -44,7 +44,7 @@ http::Response sign_response(const signing::IssuedCertificate& issued) {
   return http::Response::json(201, out);
 }
 
-http::Response sign(const authority::Authority& authority, const http::Request& req) {
+http::Response sign(const authority::Directory& directory, const http::Request& req) {
   nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) return bad_request("error decoding json");
   authority::SignRequest sign_request;
@@ -56,12 +56,12 @@ http::Response sign(const authority::Authority& authority, const http::Request& 
     *field = std::move(*value);
   }
   sign_request.request_id = req.request_id;
-  auto issued = authority.sign(sign_request);
+  auto issued = directory.for_token(sign_request.ott)->sign(sign_request);
   if (!issued) return error_response(issued.error());
   return sign_response(*issued);
 }
 
-http::Response renew(const authority::Authority& authority, const http::Request& req) {
+http::Response renew(const authority::Directory& directory, const http::Request& req) {
   authority::RenewRequest renew_request;
   renew_request.request_id = req.request_id;
   if (req.peer_verified) renew_request.peer_chain_der = req.peer_chain_der;
@@ -69,12 +69,15 @@ http::Response renew(const authority::Authority& authority, const http::Request&
   if (const std::string auth = req.header("Authorization"); auth.rfind(kBearer, 0) == 0) {
     renew_request.bearer_token = auth.substr(kBearer.size());
   }
-  auto issued = authority.renew(renew_request);
+  auto authority = !renew_request.peer_chain_der.empty()
+                       ? directory.for_certificate_der(renew_request.peer_chain_der.front())
+                       : directory.for_renew_token(renew_request.bearer_token);
+  auto issued = authority->renew(renew_request);
   if (!issued) return error_response(issued.error());
   return sign_response(*issued);
 }
 
-http::Response revoke(const ApiContext& ctx, const http::Request& req) {
+http::Response revoke(const ApiContext& ctx, const authority::Directory& directory, const http::Request& req) {
   nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) return bad_request("error decoding json");
   authority::RevokeRequest revoke_request;
@@ -93,7 +96,11 @@ http::Response revoke(const ApiContext& ctx, const http::Request& req) {
     revoke_request.passive = passive->get<bool>();
   }
   if (req.peer_verified) revoke_request.peer_chain_der = req.peer_chain_der;
-  auto serial = ctx.authority.revoke(revoke_request);
+  auto authority = !revoke_request.ott.empty() ? directory.for_token(revoke_request.ott)
+                   : !revoke_request.peer_chain_der.empty()
+                       ? directory.for_certificate_der(revoke_request.peer_chain_der.front())
+                       : directory.for_provisioner("");
+  auto serial = authority->revoke(revoke_request);
   if (!serial) return error_response(serial.error());
   if (ctx.crl != nullptr) {
     // The revocation stands even if the CRL cannot be refreshed now; the
@@ -173,7 +180,7 @@ void add_revocation_routes(http::Router& router, const ApiContext& ctx, const st
   router.add("GET", prefix + "/ocsp/{request...}", [c](const http::Request& req) { return ocsp_get(*c, req); });
 }
 
-http::Response provisioners(const authority::Authority& authority, const http::Request& req) {
+http::Response provisioners(const authority::Directory& directory, const http::Request& req) {
   std::size_t limit = kDefaultPageSize;
   if (auto l = req.query_param("limit"); l && !l->empty()) {
     char* end = nullptr;
@@ -188,15 +195,12 @@ http::Response provisioners(const authority::Authority& authority, const http::R
     if (end == c->c_str() || *end != '\0') return bad_request("cursor '" + *c + "' is not valid");
     start = v;
   }
-  // JWK provisioners first, then K8sSA, one cursor over both.
-  const auto& jwk = authority.provisioners();
-  const auto& k8ssa = authority.k8ssa_provisioners();
-  const std::size_t total = jwk.size() + k8ssa.size();
+  // One cursor over every Authority's JWK then K8sSA provisioners.
+  auto all = directory.provisioners();
+  const std::size_t total = all.size();
   nlohmann::json list = nlohmann::json::array();
   std::size_t i = start;
-  for (; i < total && list.size() < limit; ++i) {
-    list.push_back(i < jwk.size() ? jwk[i].to_json() : k8ssa[i - jwk.size()].to_json());
-  }
+  for (; i < total && list.size() < limit; ++i) list.push_back(std::move(all[i]));
   std::string next = i < total ? std::to_string(i) : "";
   return http::Response::json(200, {{"provisioners", std::move(list)}, {"nextCursor", next}});
 }
@@ -218,12 +222,21 @@ http::Response health(const authority::Authority& authority) {
   return http::Response::json(200, {{"status", "ok"}});
 }
 
-http::Response root_by_fingerprint(const authority::Authority& authority, const http::Request& req) {
+http::Response root_by_fingerprint(const authority::Directory& directory, const http::Request& req) {
   const std::string sha = crypto::normalize_fingerprint(req.params.at("sha"));
-  for (const auto& root : authority.ca()->roots()) {
+  for (const auto& root : directory.roots()) {
     if (root.sha256_hex() == sha) return http::Response::json(200, {{"ca", root.pem()}});
   }
   return error_response({Errc::not_found, "root certificate with fingerprint \"" + sha + "\" was not found"});
+}
+
+// directory_of is the context's Directory, or one of the primary alone
+// (owned by the routes that capture it).
+std::shared_ptr<const authority::Directory> directory_of(const ApiContext& context) {
+  if (context.directory != nullptr) {
+    return std::shared_ptr<const authority::Directory>(std::shared_ptr<void>(), context.directory);
+  }
+  return std::make_shared<const authority::Directory>(context.authority);
 }
 
 }  // namespace
@@ -232,10 +245,11 @@ std::shared_ptr<http::Router> make_plain_router(const ApiContext& context) {
   auto router = std::make_shared<http::Router>();
   observe(*router, context.metrics);
   const authority::Authority* a = &context.authority;
+  auto d = directory_of(context);
   for (std::string prefix : {"", "/1.0"}) {
     router->add("GET", prefix + "/health", [a](const http::Request&) { return health(*a); });
-    router->add("GET", prefix + "/roots.pem", [a](const http::Request&) { return pem_bundle(a->ca()->roots()); });
-    router->add("GET", prefix + "/root/{sha}", [a](const http::Request& req) { return root_by_fingerprint(*a, req); });
+    router->add("GET", prefix + "/roots.pem", [d](const http::Request&) { return pem_bundle(d->roots()); });
+    router->add("GET", prefix + "/root/{sha}", [d](const http::Request& req) { return root_by_fingerprint(*d, req); });
     add_revocation_routes(*router, context, prefix);
   }
   return router;
@@ -244,40 +258,41 @@ std::shared_ptr<http::Router> make_plain_router(const ApiContext& context) {
 std::shared_ptr<http::Router> make_router(const ApiContext& context) {
   auto router = std::make_shared<http::Router>();
   observe(*router, context.metrics);
-  const authority::Authority& authority = context.authority;
   const ApiContext* ctx = &context;
-  const authority::Authority* a = &authority;
+  const authority::Authority* a = &context.authority;
+  auto d = directory_of(context);
   for (std::string prefix : {"", "/1.0"}) {
     router->add("GET", prefix + "/health", [a](const http::Request&) { return health(*a); });
     router->add("GET", prefix + "/version", [](const http::Request&) {
       return http::Response::json(200, {{"version", kVersion}});
     });
-    router->add("GET", prefix + "/roots", [a](const http::Request&) {
-      return http::Response::json(201, {{"crts", pem_list(a->ca()->roots())}});
+    router->add("GET", prefix + "/roots", [d](const http::Request&) {
+      return http::Response::json(201, {{"crts", pem_list(d->roots())}});
     });
-    router->add("GET", prefix + "/federation", [a](const http::Request&) {
-      return http::Response::json(201, {{"crts", pem_list(a->ca()->roots())}});
+    router->add("GET", prefix + "/federation", [d](const http::Request&) {
+      return http::Response::json(201, {{"crts", pem_list(d->roots())}});
     });
-    router->add("GET", prefix + "/roots.pem", [a](const http::Request&) { return pem_bundle(a->ca()->roots()); });
-    router->add("GET", prefix + "/intermediates", [a](const http::Request&) {
-      return http::Response::json(201, {{"crts", pem_list(a->ca()->chain())}});
+    router->add("GET", prefix + "/roots.pem", [d](const http::Request&) { return pem_bundle(d->roots()); });
+    router->add("GET", prefix + "/intermediates", [d](const http::Request&) {
+      return http::Response::json(201, {{"crts", pem_list(d->intermediates())}});
     });
     router->add("GET", prefix + "/intermediates.pem",
-                [a](const http::Request&) { return pem_bundle(a->ca()->chain()); });
-    router->add("GET", prefix + "/root/{sha}", [a](const http::Request& req) { return root_by_fingerprint(*a, req); });
-    router->add("GET", prefix + "/provisioners", [a](const http::Request& req) { return provisioners(*a, req); });
-    router->add("GET", prefix + "/provisioners/{kid}/encrypted-key", [a](const http::Request& req) {
-      const auto* p = a->find_by_kid(req.params.at("kid"));
+                [d](const http::Request&) { return pem_bundle(d->intermediates()); });
+    router->add("GET", prefix + "/root/{sha}", [d](const http::Request& req) { return root_by_fingerprint(*d, req); });
+    router->add("GET", prefix + "/provisioners", [d](const http::Request& req) { return provisioners(*d, req); });
+    router->add("GET", prefix + "/provisioners/{kid}/encrypted-key", [d](const http::Request& req) {
+      std::shared_ptr<const std::vector<authority::DirectoryMember>> hold;
+      const auto* p = d->find_by_kid(req.params.at("kid"), &hold);
       if (p == nullptr || p->encrypted_key().empty()) {
         return error_response({Errc::not_found, "no provisioner with an encrypted key has that key id"});
       }
       return http::Response::json(200, {{"key", p->encrypted_key()}});
     });
-    router->add("POST", prefix + "/sign", [a](const http::Request& req) { return sign(*a, req); });
+    router->add("POST", prefix + "/sign", [d](const http::Request& req) { return sign(*d, req); });
     for (const char* path : {"/renew", "/re-sign"}) {
-      router->add("POST", prefix + path, [a](const http::Request& req) { return renew(*a, req); });
+      router->add("POST", prefix + path, [d](const http::Request& req) { return renew(*d, req); });
     }
-    router->add("POST", prefix + "/revoke", [ctx](const http::Request& req) { return revoke(*ctx, req); });
+    router->add("POST", prefix + "/revoke", [ctx, d](const http::Request& req) { return revoke(*ctx, *d, req); });
     add_revocation_routes(*router, context, prefix);
   }
   return router;

@@ -12,6 +12,7 @@
 
 #include "issuer/authority/authority.h"
 #include "issuer/authority/crl_service.h"
+#include "issuer/authority/directory.h"
 #include "issuer/http/router.h"
 #include "issuer/metrics/metrics.h"
 
@@ -24,6 +25,11 @@ struct ApiContext {
   metrics::Metrics* metrics = nullptr;       // optional: /metrics and request counting
   authority::CrlService* crl = nullptr;      // optional: /crl (404 without)
   std::chrono::seconds ocsp_validity{std::chrono::hours(1)};
+  // directory, in cluster mode, adds the Authorities of StepClusterIssuers:
+  // sign, renew and revoke are routed to the Authority of the provisioner
+  // they name, and provisioners, roots and intermediates list all of them.
+  // Null: `authority` answers everything. Its primary() is `authority`.
+  const authority::Directory* directory = nullptr;
 };
 
 // make_router is the HTTPS API: every route below, plus revoke, renew, CRL

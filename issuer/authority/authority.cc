@@ -84,6 +84,36 @@ const provisioners::JwkProvisioner* Authority::find_by_name(std::string_view nam
   return it == by_name_.end() ? nullptr : &provisioners_[it->second];
 }
 
+bool Authority::has_provisioner(std::string_view name) const {
+  if (find_by_name(name) != nullptr) return true;
+  return std::any_of(k8ssa_.begin(), k8ssa_.end(), [&](const auto& p) { return p.name() == name; });
+}
+
+const provisioners::K8sSaProvisioner* Authority::k8ssa_for(const nlohmann::json& claims) const {
+  std::vector<std::string> token_audiences;
+  if (auto aud = claims.find("aud"); aud != claims.end()) {
+    if (aud->is_string()) token_audiences.push_back(aud->get<std::string>());
+    if (aud->is_array()) {
+      for (const auto& a : *aud) {
+        if (a.is_string()) token_audiences.push_back(a.get<std::string>());
+      }
+    }
+  }
+  for (const auto& p : k8ssa_) {
+    for (const auto& a : p.audiences()) {
+      if (std::find(token_audiences.begin(), token_audiences.end(), a) != token_audiences.end()) return &p;
+    }
+  }
+  return nullptr;
+}
+
+bool Authority::owns_token(const jose::Jws& jws, const nlohmann::json& claims) const {
+  if (provisioners::K8sSaProvisioner::looks_like_service_account_token(claims)) return k8ssa_for(claims) != nullptr;
+  auto iss = claims.find("iss");
+  if (iss == claims.end() || !iss->is_string() || !audiences_.any(claims.value("aud", nlohmann::json()))) return false;
+  return by_token_id_.count(iss->get<std::string>() + ":" + jws.kid()) != 0;
+}
+
 Result<provisioners::TokenGrant> Authority::authorize(std::string_view ott, provisioners::Audience kind,
                                                       const provisioners::JwkProvisioner** provisioner) const {
   auto jws = jose::parse_compact(ott);
@@ -238,22 +268,7 @@ tl::expected<signing::IssuedCertificate, Authority::Denial> Authority::sign_serv
   using metrics::DenialReason;
   auto refuse = [](DenialReason reason, Error e) { return tl::unexpected(Denial{std::move(e), reason}); };
   // Route by the token's (unverified) audience; the review then proves it.
-  std::vector<std::string> token_audiences;
-  if (auto aud = claims.find("aud"); aud != claims.end()) {
-    if (aud->is_string()) token_audiences.push_back(aud->get<std::string>());
-    if (aud->is_array()) {
-      for (const auto& a : *aud) {
-        if (a.is_string()) token_audiences.push_back(a.get<std::string>());
-      }
-    }
-  }
-  const provisioners::K8sSaProvisioner* provisioner = nullptr;
-  for (const auto& p : k8ssa_) {
-    for (const auto& a : p.audiences()) {
-      if (std::find(token_audiences.begin(), token_audiences.end(), a) != token_audiences.end()) provisioner = &p;
-    }
-    if (provisioner != nullptr) break;
-  }
+  const provisioners::K8sSaProvisioner* provisioner = k8ssa_for(claims);
   if (provisioner == nullptr) {
     log()->info("certificate denied reason=\"service account token for no provisioner's audience\"");
     return refuse(DenialReason::bad_token,

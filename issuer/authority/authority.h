@@ -142,6 +142,14 @@ class Authority {
   [[nodiscard]] const std::vector<provisioners::K8sSaProvisioner>& k8ssa_provisioners() const { return k8ssa_; }
   [[nodiscard]] const provisioners::JwkProvisioner* find_by_kid(std::string_view kid) const;
   [[nodiscard]] const provisioners::JwkProvisioner* find_by_name(std::string_view name) const;
+  // owns_token tells, from a token's (unverified) header and claims, whether
+  // one of this Authority's provisioners would judge it: a JWK provisioner
+  // by iss + kid and an audience of this CA, a K8sSA provisioner by the
+  // service-account token's audience. Routing among Authorities only; it
+  // proves nothing.
+  [[nodiscard]] bool owns_token(const jose::Jws& jws, const nlohmann::json& claims) const;
+  // has_provisioner: a JWK or K8sSA provisioner of that name is configured.
+  [[nodiscard]] bool has_provisioner(std::string_view name) const;
   [[nodiscard]] storage::Store& store() const { return store_; }
   [[nodiscard]] const common::Clock& clock() const { return clock_; }
   [[nodiscard]] const std::vector<std::string>& dns_names() const { return options_.dns_names; }
@@ -197,6 +205,9 @@ class Authority {
       std::string* provisioner_name) const;
   [[nodiscard]] Result<provisioners::TokenGrant> authorize(std::string_view ott, provisioners::Audience kind,
                                                            const provisioners::JwkProvisioner** provisioner) const;
+  // k8ssa_for reads a service-account token's audiences and returns the
+  // K8sSA provisioner bound to one of them, or null.
+  [[nodiscard]] const provisioners::K8sSaProvisioner* k8ssa_for(const nlohmann::json& claims) const;
   // authorize of a token already decoded (sign decodes once to route it).
   [[nodiscard]] Result<provisioners::TokenGrant> authorize(const jose::Jws& jws, const nlohmann::json& claims,
                                                            std::string_view ott, provisioners::Audience kind,

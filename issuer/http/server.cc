@@ -73,6 +73,7 @@ class Server::Impl {
 
   Status start();
   Status set_tls_credentials(const TlsCredentials& credentials);
+  Status set_client_ca(const std::string& client_ca_pem);
   void stop();
   void join();
 
@@ -86,6 +87,13 @@ class Server::Impl {
   void accept();
   void on_accept(const boost::system::error_code& ec, tcp::socket socket);
 
+  // rebuild_tls makes the context of new connections from the current
+  // credentials and client CAs (tls_mu_ held).
+  Status rebuild_tls(const TlsCredentials& credentials, const std::string& client_ca_pem);
+
+  std::mutex tls_mu_;  // the two below, and swaps of core.tls
+  std::optional<TlsCredentials> credentials_;  // unset: options.tls
+  std::optional<std::string> client_ca_pem_;   // unset: options.client_ca_pem
   std::mutex state_mu_;  // start() against stop()
   bool started_ = false;
   std::mutex join_mu_;  // one joiner at a time
@@ -187,14 +195,33 @@ void Server::Impl::on_accept(const boost::system::error_code& ec, tcp::socket so
   accept();
 }
 
+Status Server::Impl::rebuild_tls(const TlsCredentials& credentials, const std::string& client_ca_pem) {
+  auto ctx = make_asio_context(credentials, client_ca_pem);
+  if (!ctx) return tl::unexpected(ctx.error());
+  core.tls.store(std::move(*ctx));
+  return ok();
+}
+
 Status Server::Impl::set_tls_credentials(const TlsCredentials& credentials) {
   if (!core.options.tls) {
     return fail(Errc::failed_precondition, "server was configured without tls");
   }
-  auto ctx = make_asio_context(credentials, core.options.client_ca_pem);
-  if (!ctx) return tl::unexpected(ctx.error());
-  core.tls.store(std::move(*ctx));
+  std::lock_guard lock(tls_mu_);
+  if (auto s = rebuild_tls(credentials, client_ca_pem_.value_or(core.options.client_ca_pem)); !s) return s;
+  credentials_ = credentials;
   core.log->debug("tls credentials replaced");
+  return ok();
+}
+
+Status Server::Impl::set_client_ca(const std::string& client_ca_pem) {
+  if (!core.options.tls || core.options.client_ca_pem.empty()) {
+    return fail(Errc::failed_precondition, "server was configured without client certificate verification");
+  }
+  if (client_ca_pem.empty()) return fail(Errc::invalid_argument, "client CAs: no PEM certificate found");
+  std::lock_guard lock(tls_mu_);
+  if (auto s = rebuild_tls(credentials_.value_or(*core.options.tls), client_ca_pem); !s) return s;
+  client_ca_pem_ = client_ca_pem;
+  core.log->debug("client CAs replaced");
   return ok();
 }
 
@@ -253,6 +280,8 @@ Server::~Server() {
 
 Status Server::start() { return impl_->start(); }
 unsigned short Server::port() const { return impl_->port; }
+Status Server::set_client_ca(const std::string& client_ca_pem) { return impl_->set_client_ca(client_ca_pem); }
+
 Status Server::set_tls_credentials(const TlsCredentials& credentials) {
   return impl_->set_tls_credentials(credentials);
 }

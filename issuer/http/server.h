@@ -69,6 +69,12 @@ class Server {
   // server is failed_precondition.
   [[nodiscard]] Status set_tls_credentials(const TlsCredentials& credentials);
 
+  // set_client_ca replaces the CAs a client certificate may chain to, for
+  // new connections (the certificate stays). Only for a server started with
+  // client_ca_pem (failed_precondition otherwise); bad PEM is
+  // invalid_argument and changes nothing.
+  [[nodiscard]] Status set_client_ca(const std::string& client_ca_pem);
+
   // stop stops accepting, closes idle connections, lets in-flight requests
   // finish (up to shutdown_timeout) and joins the threads. Idempotent.
   void stop();

@@ -1,5 +1,7 @@
 #include "operator/controllers/issuer_controller.h"
 
+#include <algorithm>
+
 #include "issuer/common/log.h"
 #include "issuer/policy/time_format.h"
 #include "operator/controllers/ca_secret.h"
@@ -25,7 +27,79 @@ std::string reason_for(const Error& e) {
 
 }  // namespace
 
+void IssuerReconciler::record_event(const nlohmann::json& object, kube_status::EventType type, const std::string& reason,
+                                    const std::string& message) {
+  if (reporting()) d_.events.record(object, type, reason, message);
+}
+
+namespace {
+
+// Names the provisioners of a spec serve: their names and K8sSA audiences.
+struct ServedNames {
+  std::vector<std::string> names;
+  std::vector<std::string> audiences;
+};
+
+ServedNames served_names(const config::IssuerSpec& spec) {
+  ServedNames out;
+  for (const auto& p : spec.jwk) out.names.push_back(p.name);
+  for (const auto& p : spec.k8ssa) {
+    out.names.push_back(p.name);
+    out.audiences.insert(out.audiences.end(), p.audiences.begin(), p.audiences.end());
+  }
+  for (const auto& name : spec.acme) out.names.push_back(name);
+  return out;
+}
+
+bool contains(const std::vector<std::string>& list, const std::string& value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+}  // namespace
+
+std::string IssuerReconciler::provisioner_conflict(const nlohmann::json& object, const config::IssuerSpec& spec) const {
+  const auto mine = served_names(spec);
+  if (mine.names.empty()) return "";
+  for (const auto& name : mine.names) {
+    if (contains(d_.reserved_names, name)) {
+      return "provisioner \"" + name + "\" is already defined in the CA server's keystep.yaml; provisioner names are "
+             "unique cluster-wide: rename it";
+    }
+  }
+  for (const auto& aud : mine.audiences) {
+    if (contains(d_.reserved_audiences, aud)) {
+      return "audience \"" + aud + "\" is already served by a K8sSA provisioner of the CA server's keystep.yaml: "
+             "choose another audience";
+    }
+  }
+  const std::string my_name = meta_string(object, "name");
+  const auto my_order = std::pair{meta_string(object, "creationTimestamp"), my_name};
+  for (const auto& other : d_.cluster_issuers.list()) {
+    const std::string other_name = meta_string(other, "name");
+    if (other_name == my_name) continue;
+    // RFC 3339 UTC timestamps of one format compare as strings.
+    if (std::pair{meta_string(other, "creationTimestamp"), other_name} > my_order) continue;  // we came first
+    auto other_spec = config::parse_issuer_resource_spec(other.value("spec", nlohmann::json::object()), true, "");
+    if (!other_spec) continue;  // an invalid issuer serves nothing
+    const auto theirs = served_names(other_spec->spec);
+    for (const auto& name : mine.names) {
+      if (contains(theirs.names, name)) {
+        return "provisioner \"" + name + "\" is already served by StepClusterIssuer " + other_name +
+               " (created earlier); provisioner names are unique cluster-wide: rename it";
+      }
+    }
+    for (const auto& aud : mine.audiences) {
+      if (contains(theirs.audiences, aud)) {
+        return "audience \"" + aud + "\" is already served by a K8sSA provisioner of StepClusterIssuer " + other_name +
+               " (created earlier): choose another audience";
+      }
+    }
+  }
+  return "";
+}
+
 void IssuerReconciler::write_status(const nlohmann::json& object, const IssuerRef& ref, const nlohmann::json& status) {
+  if (!reporting()) return;
   nlohmann::json current = object.value("status", nlohmann::json::object());
   nlohmann::json merged = current;
   merged.update(status);
@@ -42,7 +116,7 @@ Outcome IssuerReconciler::not_ready(const nlohmann::json& object, const IssuerRe
   const kube_status::Condition ready{"Ready", "False", reason, message, generation};
   if (!kube_status::same_condition(object, ready)) {
     log()->info("issuer not ready issuer={} reason={} message=\"{}\"", ref.str(), reason, message);
-    d_.events.record(object, kube_status::EventType::warning, reason, message);
+    record_event(object, kube_status::EventType::warning, reason, message);
   }
   const auto conditions = object.value("status", nlohmann::json::object()).value("conditions", nlohmann::json::array());
   write_status(object, ref,
@@ -76,6 +150,18 @@ Outcome IssuerReconciler::reconcile(const IssuerRef& ref) {
   const auto spec = config::parse_issuer_resource_spec(object->value("spec", nlohmann::json::object()),
                                                        ref.cluster_scoped, ref.ns);
   if (!spec) return not_ready(*object, ref, generation, "InvalidSpec", spec.error().message, Outcome::permanent());
+  if (!ref.cluster_scoped && !served_names(spec->spec).names.empty()) {
+    return not_ready(*object, ref, generation, "InvalidSpec",
+                     "spec.provisioners: a StepIssuer signs CertificateRequests only; provisioners for the HTTP API "
+                     "belong in a StepClusterIssuer",
+                     Outcome::permanent());
+  }
+  if (ref.cluster_scoped) {
+    if (auto conflict = provisioner_conflict(*object, spec->spec); !conflict.empty()) {
+      // Re-run when the other issuer changes or goes (the manager requeues).
+      return not_ready(*object, ref, generation, "ProvisionerConflict", conflict, Outcome::done());
+    }
+  }
   const auto& secret_ref = spec->ca_secret;
   const std::string secret_name = "Secret " + secret_ref.ns + "/" + secret_ref.name;
 
@@ -110,7 +196,7 @@ Outcome IssuerReconciler::reconcile(const IssuerRef& ref) {
       rejected = message;
       log()->warn("issuer secret rejected, keeping the previous intermediate issuer={} error=\"{}\"", ref.str(),
                   ca.error().message);
-      d_.events.record(*object, kube_status::EventType::warning, "SecretRejected",
+      record_event(*object, kube_status::EventType::warning, "SecretRejected",
                        "The updated " + rejected + "; still signing with the previous intermediate");
     } else {
       authority::AuthorityOptions options;
@@ -120,6 +206,7 @@ Outcome IssuerReconciler::reconcile(const IssuerRef& ref) {
       options.allow_ca = spec->spec.allow_ca;
       options.provisioners = spec->spec.jwk;
       options.k8ssa = spec->spec.k8ssa;
+      options.token_reviewer = d_.token_reviewer;
       auto created = authority::Authority::create(std::move(options), *ca, d_.clock, d_.store, d_.metrics);
       if (!created) {
         return not_ready(*object, ref, generation, "InvalidSpec", created.error().message, Outcome::permanent(),
@@ -132,7 +219,7 @@ Outcome IssuerReconciler::reconcile(const IssuerRef& ref) {
       if (rotated) {
         log()->info("issuer intermediate rotated issuer={} intermediate=\"{}\" not_after={}", ref.str(),
                     intermediate.subject(), policy::format_rfc3339(intermediate.not_after()));
-        d_.events.record(*object, kube_status::EventType::normal, "IntermediateRotated",
+        record_event(*object, kube_status::EventType::normal, "IntermediateRotated",
                          "Now signing with " + intermediate.subject() + " (sha256 " + intermediate.sha256_hex() +
                              ", expires " + kube_status::format_time(intermediate.not_after()) + ")");
       }
@@ -154,7 +241,7 @@ Outcome IssuerReconciler::reconcile(const IssuerRef& ref) {
   const bool became_ready = !kube_status::is_condition_true(*object, "Ready") || !previous || !previous->ready;
   if (!kube_status::same_condition(*object, ready) && rejected.empty()) {
     log()->info("issuer ready issuer={} intermediate=\"{}\" not_after={}", ref.str(), intermediate.subject(), expires);
-    d_.events.record(*object, kube_status::EventType::normal, "Ready", message);
+    record_event(*object, kube_status::EventType::normal, "Ready", message);
   }
   conditions = kube_status::with_condition(conditions, ready, now);
   Outcome outcome;
@@ -164,7 +251,7 @@ Outcome IssuerReconciler::reconcile(const IssuerRef& ref) {
     const kube_status::Condition expiring{"IntermediateExpiring", "True", "ExpiresSoon", warning, generation};
     if (!kube_status::same_condition(*object, expiring)) {
       log()->warn("issuer intermediate expiring issuer={} not_after={}", ref.str(), expires);
-      d_.events.record(*object, kube_status::EventType::warning, "IntermediateExpiring", warning);
+      record_event(*object, kube_status::EventType::warning, "IntermediateExpiring", warning);
     }
     conditions = kube_status::with_condition(conditions, expiring, now);
     // Check again at expiry (or daily): the Secret load then fails, Ready goes False.

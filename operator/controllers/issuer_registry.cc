@@ -13,11 +13,23 @@ void IssuerRegistry::put(LoadedIssuer issuer) {
   std::lock_guard lock(mu_);
   auto ref = issuer.ref;
   issuers_[ref] = std::move(issuer);
+  publish_locked();
 }
 
 void IssuerRegistry::remove(const IssuerRef& ref) {
   std::lock_guard lock(mu_);
-  issuers_.erase(ref);
+  if (issuers_.erase(ref) != 0) publish_locked();
+}
+
+void IssuerRegistry::publish_locked() {
+  if (directory_ == nullptr) return;
+  std::vector<authority::DirectoryMember> members;
+  for (const auto& [ref, issuer] : issuers_) {
+    if (!ref.cluster_scoped || !issuer.ready || !issuer.authority) continue;
+    if (issuer.authority->provisioners().empty() && issuer.authority->k8ssa_provisioners().empty()) continue;
+    members.push_back({ref.str(), issuer.authority});
+  }
+  directory_->publish(std::move(members));
 }
 
 std::vector<IssuerRef> IssuerRegistry::referencing(const std::string& ns, const std::string& name) const {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "issuer/authority/authority.h"
+#include "issuer/authority/directory.h"
 #include "issuer/config/issuer_spec.h"
 #include "operator/controllers/issuer_ref.h"
 
@@ -33,6 +34,8 @@ struct LoadedIssuer {
 
 class IssuerRegistry {
  public:
+  explicit IssuerRegistry(authority::Directory* directory = nullptr) : directory_(directory) {}
+
   [[nodiscard]] std::optional<LoadedIssuer> find(const IssuerRef& ref) const;
   void put(LoadedIssuer issuer);
   void remove(const IssuerRef& ref);
@@ -41,6 +44,9 @@ class IssuerRegistry {
   [[nodiscard]] std::vector<LoadedIssuer> all() const;
 
  private:
+  void publish_locked();
+
+  authority::Directory* directory_;  // optional, borrowed
   mutable std::mutex mu_;
   std::map<IssuerRef, LoadedIssuer> issuers_;
 };

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "issuer/common/log.h"
+#include "operator/controllers/object_meta.h"
 
 namespace keystep::controllers {
 namespace {
@@ -51,6 +52,7 @@ Manager::Manager(kube::Client& client, storage::Store& store, const common::Cloc
       requests_(client, kube::resources::kCertificateRequests),
       issuer_queue_(kube::WorkQueueOptions{std::chrono::milliseconds(100), std::chrono::seconds(60)}),
       request_queue_(kube::WorkQueueOptions{std::chrono::milliseconds(200), std::chrono::seconds(120)}),
+      registry_(options_.directory),
       events_(client, clock, "keystep", hostname()),
       secrets_(client,
                [this](const std::string& ns, const std::string& name) {
@@ -58,13 +60,27 @@ Manager::Manager(kube::Client& client, storage::Store& store, const common::Cloc
                }),
       issuer_reconciler_(IssuerReconcilerDeps{client, cluster_issuers_, issuers_, secrets_, registry_, events_, store,
                                               clock, metrics, options_.dns_names,
-                                              [this](const IssuerRef& ref) { enqueue_requests_for(ref); }}),
+                                              [this](const IssuerRef& ref) { enqueue_requests_for(ref); },
+                                              [this] { return leading_.load(); }, options_.token_reviewer,
+                                              options_.reserved_names, options_.reserved_audiences}),
       request_reconciler_(CertificateRequestReconcilerDeps{client, requests_, cluster_issuers_, issuers_, registry_,
                                                            events_, clock, metrics}) {
   auto on_issuer = [this](bool cluster) {
     return [this, cluster](const kube::InformerEvent& e) {
       IssuerRef ref{cluster, cluster ? "" : e.key.ns, e.key.name};
       issuer_queue_.add(issuer_key(ref));
+      if (!cluster) return;
+      // Provisioner names are unique across cluster issuers: when one comes,
+      // goes or changes its spec, the others with provisioners are judged again.
+      const bool spec_changed = e.type != kube::InformerEvent::Type::updated ||
+                                generation_of(*e.old_object) != generation_of(*e.object);
+      if (!spec_changed) return;
+      for (const auto& other : cluster_issuers_.list()) {
+        const auto name = kube::key_of(other).name;
+        if (name == e.key.name) continue;
+        const auto spec = other.value("spec", nlohmann::json::object());
+        if (spec.contains("provisioners")) issuer_queue_.add(issuer_key({true, "", name}));
+      }
     };
   };
   cluster_issuers_.add_handler(on_issuer(true));
@@ -120,16 +136,18 @@ void Manager::stop() {
 }
 
 void Manager::on_started_leading() {
-  // Load every issuer before judging any request against it.
+  // Load every issuer before judging any request against it (a replica
+  // that followed has them loaded already; this is for a fresh start).
   for (const auto& object : cluster_issuers_.list()) {
     const auto key = kube::key_of(object);
-    (void)issuer_reconciler_.reconcile({true, "", key.name});
+    (void)reconcile_issuer({true, "", key.name});
   }
   for (const auto& object : issuers_.list()) {
     const auto key = kube::key_of(object);
-    (void)issuer_reconciler_.reconcile({false, key.ns, key.name});
+    (void)reconcile_issuer({false, key.ns, key.name});
   }
   leading_ = true;
+  // Queued again now that this replica reports: status and Events follow.
   for (const auto& object : cluster_issuers_.list()) issuer_queue_.add(issuer_key({true, "", kube::key_of(object).name}));
   for (const auto& object : issuers_.list()) {
     const auto key = kube::key_of(object);
@@ -166,14 +184,14 @@ void Manager::settle(kube::WorkQueue& queue, const std::string& key, const Outco
   queue.done(key);
 }
 
+Outcome Manager::reconcile_issuer(const IssuerRef& ref) {
+  std::lock_guard lock(issuer_mu_);
+  return issuer_reconciler_.reconcile(ref);
+}
+
 void Manager::issuer_worker() {
-  while (auto key = issuer_queue_.get()) {
-    if (!leading_) {
-      issuer_queue_.done(*key);  // re-queued for all when this replica leads
-      continue;
-    }
-    settle(issuer_queue_, *key, issuer_reconciler_.reconcile(parse_issuer_key(*key)));
-  }
+  // Every replica loads issuers: its HTTP API serves their provisioners.
+  while (auto key = issuer_queue_.get()) settle(issuer_queue_, *key, reconcile_issuer(parse_issuer_key(*key)));
 }
 
 void Manager::request_worker() {

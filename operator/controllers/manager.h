@@ -5,9 +5,12 @@
 // watches, two work queues with their workers, and leader election. Only the
 // Lease holder reconciles; on becoming leader it loads every issuer first,
 // then queues every CertificateRequest, so no request is judged against an
-// issuer not yet loaded. Every replica keeps serving the HTTP API.
+// issuer not yet loaded. Every replica loads the issuers (only the leader
+// reports their status) and serves the HTTP API, including the provisioners
+// of StepClusterIssuers when given a Directory.
 
 #include <atomic>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <thread>
@@ -35,6 +38,10 @@ struct ManagerOptions {
   leader::LeaseElectorOptions lease;       // namespace, name, identity, timings
   int workers = 2;                         // CertificateRequest workers
   std::chrono::seconds sync_timeout{30};   // for the first list of each informer
+  authority::Directory* directory = nullptr;            // gets the issuers whose provisioners HTTP serves
+  provisioners::TokenReviewer* token_reviewer = nullptr;  // for issuers' K8sSA provisioners
+  std::vector<std::string> reserved_names;      // keystep.yaml's provisioner names
+  std::vector<std::string> reserved_audiences;  // and its K8sSA audiences
 };
 
 class Manager {
@@ -57,6 +64,9 @@ class Manager {
   void on_started_leading();
   void on_stopped_leading();
   void enqueue_requests_for(const IssuerRef& ref);
+  // reconcile_issuer runs one issuer reconcile; one at a time (the worker
+  // and a new leader's initial load).
+  Outcome reconcile_issuer(const IssuerRef& ref);
   void issuer_worker();
   void request_worker();
   void settle(kube::WorkQueue& queue, const std::string& key, const Outcome& outcome);
@@ -74,6 +84,7 @@ class Manager {
   IssuerRegistry registry_;
   kube_status::EventRecorder events_;
   SecretWatches secrets_;
+  std::mutex issuer_mu_;
   IssuerReconciler issuer_reconciler_;
   CertificateRequestReconciler request_reconciler_;
   std::unique_ptr<leader::LeaseElector> elector_;

@@ -1,0 +1,123 @@
+#include "issuer/authority/directory.h"
+
+#include <set>
+
+#include "issuer/common/base64.h"
+#include "issuer/crypto/jose/jws.h"
+#include "issuer/signing/provisioner_extension.h"
+
+namespace keystep::authority {
+
+Directory::Directory(const Authority& primary)
+    : primary_(primary), members_(std::make_shared<const std::vector<DirectoryMember>>()) {}
+
+void Directory::publish(std::vector<DirectoryMember> members) {
+  members_.store(std::make_shared<const std::vector<DirectoryMember>>(std::move(members)));
+  std::lock_guard lock(listener_mu_);
+  if (listener_) listener_();
+}
+
+void Directory::on_change(std::function<void()> listener) {
+  std::lock_guard lock(listener_mu_);
+  listener_ = std::move(listener);
+}
+
+Routed Directory::for_token(std::string_view token) const {
+  auto members = members_.load();
+  if (members->empty()) return {primary_, members};
+  auto jws = jose::parse_compact(token);
+  if (!jws) return {primary_, members};
+  auto claims = jose::payload_json(*jws);
+  if (!claims || primary_.owns_token(*jws, *claims)) return {primary_, members};
+  for (const auto& m : *members) {
+    if (m.authority->owns_token(*jws, *claims)) return {*m.authority, members};
+  }
+  return {primary_, members};
+}
+
+Routed Directory::for_provisioner(std::string_view name) const {
+  auto members = members_.load();
+  if (name.empty() || primary_.has_provisioner(name)) return {primary_, members};
+  for (const auto& m : *members) {
+    if (m.authority->has_provisioner(name)) return {*m.authority, members};
+  }
+  return {primary_, members};
+}
+
+Routed Directory::for_certificate_der(std::string_view der) const {
+  auto members = members_.load();
+  if (members->empty()) return {primary_, members};
+  auto cert = crypto::Certificate::from_der(reinterpret_cast<const unsigned char*>(der.data()), der.size());
+  if (!cert) return {primary_, members};
+  auto ext = signing::decode_provisioner_extension(cert->get());
+  return ext ? for_provisioner(ext->name) : Routed{primary_, members};
+}
+
+Routed Directory::for_renew_token(std::string_view token) const {
+  if (members_.load()->empty()) return {primary_, members_.load()};
+  auto jws = jose::parse_compact(token);
+  if (!jws) return {primary_, members_.load()};
+  auto x5c = jws->header.find("x5cInsecure");
+  if (x5c == jws->header.end() || !x5c->is_array() || x5c->empty() || !x5c->front().is_string()) {
+    return {primary_, members_.load()};
+  }
+  auto der = common::base64_decode(x5c->front().get_ref<const std::string&>());
+  if (!der) return {primary_, members_.load()};
+  return for_certificate_der(std::string_view(reinterpret_cast<const char*>(der->data()), der->size()));
+}
+
+const provisioners::JwkProvisioner* Directory::find_by_kid(
+    std::string_view kid, std::shared_ptr<const std::vector<DirectoryMember>>* hold) const {
+  *hold = members_.load();
+  if (const auto* p = primary_.find_by_kid(kid)) return p;
+  for (const auto& m : **hold) {
+    if (const auto* p = m.authority->find_by_kid(kid)) return p;
+  }
+  return nullptr;
+}
+
+std::vector<nlohmann::json> Directory::provisioners() const {
+  auto members = members_.load();
+  std::vector<nlohmann::json> out;
+  auto add = [&out](const Authority& a) {
+    for (const auto& p : a.provisioners()) out.push_back(p.to_json());
+    for (const auto& p : a.k8ssa_provisioners()) out.push_back(p.to_json());
+  };
+  add(primary_);
+  for (const auto& m : *members) add(*m.authority);
+  return out;
+}
+
+namespace {
+
+// collect appends certificates not seen before (by fingerprint).
+void collect(const std::vector<crypto::Certificate>& certs, std::set<std::string>& seen,
+             std::vector<crypto::Certificate>& out) {
+  for (const auto& c : certs) {
+    if (seen.insert(c.sha256_hex()).second) out.push_back(c);
+  }
+}
+
+}  // namespace
+
+std::vector<crypto::Certificate> Directory::roots() const {
+  auto members = members_.load();
+  std::set<std::string> seen;
+  std::vector<crypto::Certificate> out;
+  collect(primary_.ca()->roots(), seen, out);
+  for (const auto& m : *members) collect(m.authority->ca()->roots(), seen, out);
+  return out;
+}
+
+std::vector<crypto::Certificate> Directory::intermediates() const {
+  auto members = members_.load();
+  std::set<std::string> seen;
+  std::vector<crypto::Certificate> out;
+  collect(primary_.ca()->chain(), seen, out);
+  for (const auto& m : *members) collect(m.authority->ca()->chain(), seen, out);
+  return out;
+}
+
+std::string Directory::client_ca_pem() const { return crypto::chain_to_pem(roots()) + crypto::chain_to_pem(intermediates()); }
+
+}  // namespace keystep::authority
