@@ -184,7 +184,8 @@ Result<KubeConfig> resolve_config(const fs::path& kubeconfig_flag, const std::st
     std::string first = list.substr(0, list.find(':'));
     if (!first.empty()) return load_kubeconfig(first, context);
   }
-  auto in_cluster = in_cluster_config();
+  const std::string mount_dir = env("KEYSTEP_SERVICE_ACCOUNT_DIR");
+  auto in_cluster = mount_dir.empty() ? in_cluster_config() : in_cluster_config(mount_dir);
   if (in_cluster || in_cluster.error().code != Errc::failed_precondition) return in_cluster;
   if (std::string home = env("HOME"); !home.empty()) {
     fs::path fallback = fs::path(home) / ".kube" / "config";

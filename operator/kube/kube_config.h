@@ -42,7 +42,9 @@ struct KubeConfig {
     const std::filesystem::path& mount_dir = "/var/run/secrets/kubernetes.io/serviceaccount");
 
 // resolve_config picks, in order: an explicit kubeconfig path, $KUBECONFIG,
-// in-cluster, ~/.kube/config.
+// in-cluster, ~/.kube/config. The in-cluster files are read from
+// $KEYSTEP_SERVICE_ACCOUNT_DIR when set (a token projected elsewhere),
+// else from the standard mount.
 [[nodiscard]] Result<KubeConfig> resolve_config(const std::filesystem::path& kubeconfig_flag, const std::string& context = "");
 
 }  // namespace keystep::kube

@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -207,6 +208,19 @@ struct Cluster {
     CHECK(leaf_key == csr_key);
   }
 };
+
+// provisioner_names lists /1.0/provisioners of a replica.
+inline std::vector<std::string> provisioner_names(const ServerProcess& server, const Pki& pki) {
+  CaHttp http(server, pki);
+  auto body = json_body(http.get("/1.0/provisioners?limit=100"));
+  std::vector<std::string> names;
+  for (const auto& p : body["provisioners"]) names.push_back(p.value("name", ""));
+  return names;
+}
+
+inline bool lists(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
 
 inline nlohmann::json cluster_ref(const std::string& name) {
   return {{"group", "keystep.dev"}, {"kind", "StepClusterIssuer"}, {"name", name}};

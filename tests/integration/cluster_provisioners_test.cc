@@ -35,15 +35,6 @@ nlohmann::json jwk_provisioner(const std::string& name, const JwkKey& key) {
   return {{"name", name}, {"type", "JWK"}, {"key", key.public_jwk}};
 }
 
-// provisioner_names lists /1.0/provisioners of a replica.
-std::vector<std::string> provisioner_names(const ServerProcess& server, const Pki& pki) {
-  CaHttp http(server, pki);
-  auto body = json_body(http.get("/1.0/provisioners?limit=100"));
-  std::vector<std::string> names;
-  for (const auto& p : body["provisioners"]) names.push_back(p.value("name", ""));
-  return names;
-}
-
 // sha256_fingerprint is openssl's SHA-256 fingerprint of a PEM certificate,
 // lowercase hex without colons.
 std::string sha256_fingerprint(const fs::path& pem) {
@@ -54,10 +45,6 @@ std::string sha256_fingerprint(const fs::path& pem) {
     if (ch != ':') hex += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   }
   return hex;
-}
-
-bool lists(const std::vector<std::string>& names, const std::string& name) {
-  return std::find(names.begin(), names.end(), name) != names.end();
 }
 
 // certificate_args is `keystep ca certificate` against server (trusting the

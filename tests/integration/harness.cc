@@ -1,5 +1,7 @@
 #include "tests/integration/harness.h"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -64,6 +66,22 @@ struct Argv {
   std::vector<std::string> strings;
   std::vector<char*> pointers;
 };
+
+// environment_with is this process's environment with `changes` applied
+// (an empty value removes the variable), as execve's envp strings.
+std::vector<std::string> environment_with(const std::vector<std::pair<std::string, std::string>>& changes) {
+  std::vector<std::string> out;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry = *e;
+    const std::string name = entry.substr(0, entry.find('='));
+    const bool changed = std::any_of(changes.begin(), changes.end(), [&](const auto& c) { return c.first == name; });
+    if (!changed) out.push_back(std::move(entry));
+  }
+  for (const auto& [name, value] : changes) {
+    if (!value.empty()) out.push_back(name + "=" + value);
+  }
+  return out;
+}
 
 std::string join_command(const std::vector<std::string>& argv) {
   std::string out;
@@ -226,6 +244,7 @@ ServerProcess::ServerProcess(Options options) : options_(std::move(options)) {
   if (log_fd < 0) throw HarnessError(errno_text(("open " + options_.log_file.string()).c_str()));
   int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   Argv args(argv);
+  Argv envp(environment_with(options_.env));
   pid_ = fork();
   if (pid_ < 0) throw HarnessError(errno_text("fork"));
   if (pid_ == 0) {
@@ -233,7 +252,7 @@ ServerProcess::ServerProcess(Options options) : options_(std::move(options)) {
     dup2(null_fd, STDIN_FILENO);
     dup2(log_fd, STDOUT_FILENO);
     dup2(log_fd, STDERR_FILENO);
-    execv(args.pointers[0], args.pointers.data());
+    execve(args.pointers[0], args.pointers.data(), envp.pointers.data());
     _exit(127);
   }
   close(log_fd);

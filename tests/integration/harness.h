@@ -82,6 +82,9 @@ class ServerProcess {
     std::filesystem::path password_file;  // empty: no --password-file
     std::filesystem::path log_file;       // empty: server.log beside the config
     std::vector<std::string> extra_args;  // more flags: {"--kubernetes", "--kubeconfig", F}
+    // env changes the server's environment: each NAME is set to VALUE, or
+    // removed when VALUE is empty; the rest is inherited.
+    std::vector<std::pair<std::string, std::string>> env;
   };
 
   explicit ServerProcess(Options options);

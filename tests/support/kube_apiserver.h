@@ -140,6 +140,19 @@ class KubeApiServer {
   [[nodiscard]] std::string apiserver_log() const { return tail(dir_ / "kube-apiserver.log", 1 << 20); }
   [[nodiscard]] std::string etcd_log() const { return tail(dir_ / "etcd.log", 1 << 20); }
 
+  // restart_apiserver kills kube-apiserver (SIGKILL: every watch breaks at
+  // once) and starts a new one on the same port over the same etcd. Its
+  // watch cache starts at etcd's current revision, so a client resuming a
+  // watch from before the restart gets 410 Gone and must relist. Throws
+  // std::runtime_error if it does not come back.
+  void restart_apiserver() {
+    kill(apiserver_pid_, SIGKILL);
+    int status = 0;
+    waitpid(apiserver_pid_, &status, 0);
+    apiserver_pid_ = -1;
+    if (!start_apiserver(port_)) throw failure("kube-apiserver exited while restarting");
+  }
+
   // write_kubeconfig writes a kubeconfig for this server that authenticates
   // with `token` (or with a client certificate); returns path.
   std::filesystem::path write_kubeconfig(const std::filesystem::path& path, const std::string& token) const {
@@ -367,8 +380,8 @@ authorityKeyIdentifier = keyid
 
   // start_apiserver starts kube-apiserver and waits until /readyz is ok and
   // the default namespace exists; false if it exited while starting.
-  bool start_apiserver() {
-    port_ = free_port();
+  bool start_apiserver(int port = 0) {
+    port_ = port != 0 ? port : free_port();
     std::string d = dir_.path().string();
     apiserver_pid_ = spawn(
         {binary_.string(),

@@ -159,21 +159,32 @@ class PostgresServer {
   }
 
   // admin_exec runs SQL (no parameters) as the superuser; throws on error.
-  void admin_exec(const std::string& dbname, const std::string& sql) const {
+  void admin_exec(const std::string& dbname, const std::string& sql) const { (void)admin_query(dbname, sql); }
+
+  // admin_query runs SQL as the superuser and returns the rows, each value
+  // as text ("" for NULL); throws on error.
+  std::vector<std::vector<std::string>> admin_query(const std::string& dbname, const std::string& sql) const {
     std::string conninfo = "host=127.0.0.1 port=" + std::to_string(port_) + " dbname=" + dbname +
                            " user=postgres connect_timeout=5";
     const char* keywords[] = {"dbname", "password", nullptr};
     const char* values[] = {conninfo.c_str(), superuser_password_.c_str(), nullptr};
     storage::PgConnPtr conn(PQconnectdbParams(keywords, values, 1));
     std::string error;
+    std::vector<std::vector<std::string>> rows;
     if (PQstatus(conn.get()) != CONNECTION_OK) {
       error = PQerrorMessage(conn.get());
     } else {
       storage::PgResultPtr result(PQexec(conn.get(), sql.c_str()));
       ExecStatusType status = PQresultStatus(result.get());
       if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) error = PQresultErrorMessage(result.get());
+      for (int r = 0; error.empty() && r < PQntuples(result.get()); ++r) {
+        std::vector<std::string> row;
+        for (int c = 0; c < PQnfields(result.get()); ++c) row.emplace_back(PQgetvalue(result.get(), r, c));
+        rows.push_back(std::move(row));
+      }
     }
     if (!error.empty()) throw std::runtime_error("test postgres: " + sql + ": " + error);
+    return rows;
   }
 
  private:
