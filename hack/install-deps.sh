@@ -17,6 +17,13 @@ packages=(
   # independent verifiers and clients used by the tests and quickstart
   openssl curl ca-certificates procps
 )
+# kubectl drives the tests against the real kube-apiserver. Debian's
+# kubernetes-client is 1.20: enough for apply/get/describe, but the K8sSA
+# tests need `kubectl create token` (1.24+), so a newer kubectl already on
+# the machine is kept (with 1.20 those tests fail, loudly, on that command).
+if ! command -v kubectl >/dev/null 2>&1; then
+  packages+=(kubernetes-client)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
