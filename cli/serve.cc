@@ -137,6 +137,7 @@ int run(const Args& args) {
   std::unique_ptr<kube::Client> kube_client;
   controllers::ManagerOptions manager_options;
   std::unique_ptr<kube::KubeTokenReviewer> token_reviewer;
+  std::unique_ptr<provisioners::JwksVerifier> jwks_verifier;
   if (args.get_bool("kubernetes", false)) {
     auto kube_config = kube::resolve_config(args.get("kubeconfig"), args.get("kube-context"));
     if (!kube_config) return fail_with("kubernetes: " + kube_config.error().message);
@@ -158,6 +159,9 @@ int run(const Args& args) {
     }
     token_reviewer = std::make_unique<kube::KubeTokenReviewer>(*kube_client);
     config->authority.token_reviewer = token_reviewer.get();
+    jwks_verifier = std::make_unique<provisioners::JwksVerifier>(
+        [client = kube_client.get()] { return kube::fetch_service_account_keys(*client); }, clock);
+    config->authority.jwks_verifier = jwks_verifier.get();
   }
   auto authority = authority::Authority::create(config->authority, *ca, clock, **store, &metrics);
   if (!authority) return fail_with(authority.error().message);
@@ -210,6 +214,7 @@ int run(const Args& args) {
     });
     manager_options.directory = &directory;
     manager_options.token_reviewer = token_reviewer.get();
+    manager_options.jwks_verifier = jwks_verifier.get();
     for (const auto& p : (*authority)->provisioners()) manager_options.reserved_names.push_back(p.name());
     for (const auto& p : (*authority)->k8ssa_provisioners()) {
       manager_options.reserved_names.push_back(p.name());

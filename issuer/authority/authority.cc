@@ -275,12 +275,15 @@ tl::expected<signing::IssuedCertificate, Authority::Denial> Authority::sign_serv
                   {Errc::unauthenticated, "service account token is not bound to the audience of a K8sSA provisioner"});
   }
   *provisioner_name = provisioner->name();
-  if (options_.token_reviewer == nullptr) {
+  provisioners::TokenReviewer* reviewer =
+      provisioner->config().verification == provisioners::K8sSaTokenVerification::jwks ? options_.jwks_verifier
+                                                                                         : options_.token_reviewer;
+  if (reviewer == nullptr) {
     return refuse(DenialReason::unavailable,
-                  {Errc::unavailable, "K8sSA provisioner \"" + provisioner->name() + "\" needs --kubernetes to review tokens"});
+                  {Errc::unavailable, "K8sSA provisioner \"" + provisioner->name() + "\" needs --kubernetes to verify tokens"});
   }
   const auto now = clock_.now();
-  auto grant = provisioner->authorize(request.ott, *options_.token_reviewer, now);
+  auto grant = provisioner->authorize(request.ott, *reviewer, now);
   if (!grant) {
     log()->info("certificate denied provisioner={} reason=\"{}\"", provisioner->name(), grant.error().message);
     const bool unavailable = grant.error().code == Errc::unavailable || grant.error().code == Errc::internal;

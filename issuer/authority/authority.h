@@ -45,6 +45,9 @@ struct AuthorityOptions {
   // token_reviewer asks Kubernetes about K8sSA tokens (borrowed; outlives
   // the Authority). Without one, K8sSA tokens are refused as unavailable.
   provisioners::TokenReviewer* token_reviewer = nullptr;
+  // jwks_verifier checks the tokens of K8sSA provisioners with
+  // tokenVerification: JWKS (borrowed; null: refused as unavailable).
+  provisioners::TokenReviewer* jwks_verifier = nullptr;
   std::vector<std::string> acme;                  // ACME provisioner names (not served yet)
   bool allow_ca = false;                          // policy.allowCA: sign_certificate_request may issue CAs
   signing::DistributionUrls distribution;         // CRL DP and AIA URLs put in every leaf

@@ -104,7 +104,7 @@ Result<ProvisionerKind> parse_type(const YAML::Node& node, const Path& path) {
 Status check_fields(const YAML::Node& node, const Path& path, const char* type_name,
                     std::initializer_list<const char*> allowed) {
   if (auto s = only_keys(node, path, {"name", "type", "key", "encryptedKey", "claims", "audiences", "names",
-                                      "trustDomain", "namespaces"});
+                                      "trustDomain", "namespaces", "tokenVerification"});
       !s) {
     return s;
   }
@@ -175,7 +175,8 @@ Result<provisioners::JwkProvisionerConfig> parse_jwk(const YAML::Node& node, con
 Result<provisioners::K8sSaProvisionerConfig> parse_k8ssa(const YAML::Node& node, const Path& path, std::string name,
                                                          const policy::Claims& issuer_claims) {
   if (auto s = check_fields(node, path, "K8sSA",
-                            {"name", "type", "audiences", "names", "trustDomain", "namespaces", "claims"});
+                            {"name", "type", "audiences", "names", "trustDomain", "namespaces", "claims",
+                             "tokenVerification"});
       !s) {
     return tl::unexpected(s.error());
   }
@@ -213,6 +214,17 @@ Result<provisioners::K8sSaProvisionerConfig> parse_k8ssa(const YAML::Node& node,
     }
   }
   p.namespaces = std::move(*namespaces);
+  if (node["tokenVerification"]) {
+    auto v = non_empty(node["tokenVerification"], child(path, "tokenVerification"));
+    if (!v) return tl::unexpected(v.error());
+    if (*v == "TokenReview") {
+      p.verification = provisioners::K8sSaTokenVerification::token_review;
+    } else if (*v == "JWKS") {
+      p.verification = provisioners::K8sSaTokenVerification::jwks;
+    } else {
+      return bad(child(path, "tokenVerification"), "\"" + *v + "\" is not TokenReview or JWKS");
+    }
+  }
   if (node["claims"]) {
     auto claims = parse_claims(node["claims"], child(path, "claims"), issuer_claims);
     if (!claims) return tl::unexpected(claims.error());

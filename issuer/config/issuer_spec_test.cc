@@ -195,6 +195,10 @@ TEST_CASE("parse_issuer_resource_spec names the field path of every error", "[co
              Catch::Contains("spec.provisioners[2].namespaces[1]: \"Team_A\" is not a namespace name"));
   CHECK_THAT(error_of(spec_with("/provisioners/2/trustDomain", "")),
              Catch::Contains("spec.provisioners[2].trustDomain: must not be empty"));
+  CHECK_THAT(error_of(spec_with("/provisioners/2/tokenVerification", "jwks")),
+             Catch::Contains("spec.provisioners[2].tokenVerification: \"jwks\" is not TokenReview or JWKS"));
+  CHECK_THAT(error_of(spec_with("/provisioners/0/tokenVerification", "JWKS")),
+             Catch::Contains("spec.provisioners[0].tokenVerification: is not a field of a JWK provisioner"));
 }
 
 TEST_CASE("parse_issuer_spec_yaml reads the CA part of keystep.yaml and leaves other keys to the caller", "[config]") {
@@ -204,13 +208,16 @@ claims: {maxDuration: 48h}
 policy: {allowCA: true}
 provisioners:
   - {name: pods, type: K8sSA}
+  - {name: local, type: K8sSA, tokenVerification: JWKS}
   - {name: acme, type: acme}
 )");
   auto s = config::parse_issuer_spec_yaml(node);
   REQUIRE(s);
   CHECK(s->claims.max_duration == 48h);
   CHECK(s->allow_ca);
-  REQUIRE(s->k8ssa.size() == 1);
+  REQUIRE(s->k8ssa.size() == 2);
+  CHECK(s->k8ssa[0].verification == provisioners::K8sSaTokenVerification::token_review);
+  CHECK(s->k8ssa[1].verification == provisioners::K8sSaTokenVerification::jwks);
   CHECK(s->acme == std::vector<std::string>{"acme"});
 
   auto bad = config::parse_issuer_spec_yaml(YAML::Load("provisioners: [{name: a, type: OIDC}]"));

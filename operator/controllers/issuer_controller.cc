@@ -207,6 +207,7 @@ Outcome IssuerReconciler::reconcile(const IssuerRef& ref) {
       options.provisioners = spec->spec.jwk;
       options.k8ssa = spec->spec.k8ssa;
       options.token_reviewer = d_.token_reviewer;
+      options.jwks_verifier = d_.jwks_verifier;
       auto created = authority::Authority::create(std::move(options), *ca, d_.clock, d_.store, d_.metrics);
       if (!created) {
         return not_ready(*object, ref, generation, "InvalidSpec", created.error().message, Outcome::permanent(),

@@ -62,6 +62,7 @@ struct IssuerReconcilerDeps {
   // token_reviewer reviews the tokens of issuers' K8sSA provisioners
   // (borrowed; may be null: such tokens are then refused as unavailable).
   provisioners::TokenReviewer* token_reviewer = nullptr;
+  provisioners::TokenReviewer* jwks_verifier = nullptr;  // for tokenVerification: JWKS
   // reserved_names and reserved_audiences are keystep.yaml's provisioner
   // names and K8sSA audiences, which no issuer may reuse.
   std::vector<std::string> reserved_names;

@@ -62,7 +62,7 @@ Manager::Manager(kube::Client& client, storage::Store& store, const common::Cloc
                                               clock, metrics, options_.dns_names,
                                               [this](const IssuerRef& ref) { enqueue_requests_for(ref); },
                                               [this] { return leading_.load(); }, options_.token_reviewer,
-                                              options_.reserved_names, options_.reserved_audiences}),
+                                              options_.jwks_verifier, options_.reserved_names, options_.reserved_audiences}),
       request_reconciler_(CertificateRequestReconcilerDeps{client, requests_, cluster_issuers_, issuers_, registry_,
                                                            events_, clock, metrics}) {
   auto on_issuer = [this](bool cluster) {

@@ -40,6 +40,7 @@ struct ManagerOptions {
   std::chrono::seconds sync_timeout{30};   // for the first list of each informer
   authority::Directory* directory = nullptr;            // gets the issuers whose provisioners HTTP serves
   provisioners::TokenReviewer* token_reviewer = nullptr;  // for issuers' K8sSA provisioners
+  provisioners::TokenReviewer* jwks_verifier = nullptr;   // idem, tokenVerification: JWKS
   std::vector<std::string> reserved_names;      // keystep.yaml's provisioner names
   std::vector<std::string> reserved_audiences;  // and its K8sSA audiences
 };

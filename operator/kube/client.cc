@@ -187,7 +187,10 @@ class RestClient final : public Client {
                          const std::atomic<bool>& stop) override;
 
   Result<json> raw(const std::string& method, const std::string& path, const std::optional<json>& body) override {
-    return send(method, path, body ? &*body : nullptr, "application/json", method + " " + path);
+    // Non-resource paths answer other JSON types too (the JWKS is
+    // application/jwk-set+json).
+    return send(method, path, body ? &*body : nullptr, "application/json", method + " " + path,
+                "application/json, application/jwk-set+json");
   }
 
   const std::string& default_namespace() const override { return config_.namespace_; }
@@ -204,9 +207,9 @@ class RestClient final : public Client {
 
   // authorize adds the credential and identity headers. The token never
   // leaves this function except in the Authorization header.
-  Status authorize(http::http_request& request) const {
+  Status authorize(http::http_request& request, const std::string& accept = "application/json") const {
     auto& headers = request.headers();
-    headers.add("Accept", "application/json");
+    headers.add("Accept", accept);
     headers.add("User-Agent", "keystep");
     if (!config_.token_file.empty()) {
       auto content = common::read_file(config_.token_file, kMaxTokenBytes);
@@ -222,9 +225,10 @@ class RestClient final : public Client {
   }
 
   Result<json> send(const http::method& method, const std::string& path_and_query, const json* body,
-                    const std::string& content_type, const std::string& what) {
+                    const std::string& content_type, const std::string& what,
+                    const std::string& accept = "application/json") {
     http::http_request request(method);
-    if (auto auth = authorize(request); !auth) return tl::unexpected(with_context(auth.error(), what));
+    if (auto auth = authorize(request, accept); !auth) return tl::unexpected(with_context(auth.error(), what));
     try {
       request.set_request_uri(web::uri(path_and_query));
       if (body != nullptr) request.set_body(body->dump(), content_type);

@@ -75,4 +75,16 @@ Result<provisioners::ServiceAccountIdentity> KubeTokenReviewer::review(std::stri
   return identity_from_review(*response);
 }
 
+Result<provisioners::ServiceAccountKeys> fetch_service_account_keys(Client& client) {
+  auto discovery = client.raw("GET", "/.well-known/openid-configuration");
+  if (!discovery) return tl::unexpected(with_context(discovery.error(), "/.well-known/openid-configuration"));
+  provisioners::ServiceAccountKeys keys;
+  keys.issuer = string_at(*discovery, "issuer");
+  if (keys.issuer.empty()) return fail(Errc::unavailable, "/.well-known/openid-configuration: no issuer");
+  auto jwks = client.raw("GET", "/openid/v1/jwks");
+  if (!jwks) return tl::unexpected(with_context(jwks.error(), "/openid/v1/jwks"));
+  keys.jwks = std::move(*jwks);
+  return keys;
+}
+
 }  // namespace keystep::kube

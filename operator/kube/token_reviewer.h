@@ -7,6 +7,7 @@
 // body only: never into a message or a log line. Thread-safe as the Client
 // is; the Client must outlive the reviewer.
 
+#include "issuer/provisioners/k8ssa/jwks_verifier.h"
 #include "issuer/provisioners/k8ssa/token_reviewer.h"
 #include "operator/kube/client.h"
 
@@ -22,6 +23,12 @@ class KubeTokenReviewer final : public provisioners::TokenReviewer {
  private:
   Client& client_;
 };
+
+// fetch_service_account_keys reads the API server's service-account issuer
+// (/.well-known/openid-configuration) and its keys (/openid/v1/jwks): what
+// a JwksVerifier verifies tokens with. RBAC: nonResourceURLs get on both
+// (the default system:service-account-issuer-discovery ClusterRole).
+[[nodiscard]] Result<provisioners::ServiceAccountKeys> fetch_service_account_keys(Client& client);
 
 // identity_from_review reads a TokenReview response (its status), as
 // review() does; exposed for tests.

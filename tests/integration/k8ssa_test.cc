@@ -176,5 +176,49 @@ TEST_CASE("a K8sSA token is refused for a wrong audience, another namespace's na
   CHECK_THAT(server.log(), !Contains(forged.substr(0, 40)));
 }
 
+
+TEST_CASE("a K8sSA provisioner with tokenVerification JWKS verifies tokens with the API server's issuer keys",
+          "[k8ssa]") {
+  PodWorld w;
+  {
+    std::ofstream config(w.pki.config(), std::ios::app);
+    config << "  - name: local\n    type: K8sSA\n    audiences: [keystep-local]\n    tokenVerification: JWKS\n";
+  }
+  ServerProcess server(w.options());
+  CaHttp http(server, w.pki);
+
+  auto res = http.post_sign({{"csr", w.csr("local", {"app." + w.ns + ".svc"})}, {"ott", w.token("keystep-local")}});
+  INFO(res.body);
+  REQUIRE(res.status == 201);
+  write_text(w.tmp / "local.crt", nlohmann::json::parse(res.body)["crt"].get<std::string>());
+  auto text = must(run({"openssl", "x509", "-noout", "-text", "-in", (w.tmp / "local.crt").string()}), "x509").out;
+  CHECK_THAT(text, Contains("URI:spiffe://cluster.local/ns/" + w.ns + "/sa/app"));
+  CHECK_THAT(server.log(), Contains("provisioner=local"));
+
+  // The same refusals as a TokenReview gives.
+  auto wrong_audience =
+      http.post_sign({{"csr", w.csr("aud", {"app." + w.ns + ".svc"})}, {"ott", w.token("keystep-other")}});
+  CHECK(wrong_audience.status == 401);
+  auto other_ns =
+      http.post_sign({{"csr", w.csr("other", {"db.kube-system.svc"})}, {"ott", w.token("keystep-local")}});
+  CHECK(other_ns.status == 403);
+  auto forged = w.token("keystep-local");
+  char& c = forged[forged.size() - 20];
+  c = c == 'A' ? 'B' : 'A';
+  CHECK(http.post_sign({{"csr", w.csr("forged", {"app." + w.ns + ".svc"})}, {"ott", forged}}).status == 401);
+
+  // What only a TokenReview knows: the service account is gone. The
+  // default provisioner refuses its token at once; a JWKS one accepts it
+  // until it expires (the trade documented for tokenVerification: JWKS).
+  const std::string reviewed = w.token("keystep"), local = w.token("keystep-local");
+  must(w.kube.kubectl({"-n", w.ns, "delete", "serviceaccount", w.sa}), "delete serviceaccount");
+  auto deleted = http.post_sign({{"csr", w.csr("gone", {"app." + w.ns + ".svc"})}, {"ott", reviewed}});
+  INFO(deleted.body);
+  CHECK(deleted.status == 401);
+  auto still = http.post_sign({{"csr", w.csr("gone-local", {"app." + w.ns + ".svc"})}, {"ott", local}});
+  CHECK(still.status == 201);
+  CHECK(server.count("certificate issued") == 2);
+}
+
 }  // namespace
 }  // namespace keystep::integration

@@ -21,6 +21,13 @@ inline const std::vector<std::string> kDefaultK8sSaNameTemplates = {
     "spiffe://{trustDomain}/ns/{namespace}/sa/{serviceAccount}",
 };
 
+// K8sSaTokenVerification is how a K8sSA provisioner checks tokens
+// (tokenVerification:): a TokenReview per token (the API server's word,
+// which also refuses tokens of deleted pods and service accounts), or
+// locally against the API server's service-account issuer keys (no request
+// per token; see JwksVerifier for what it cannot tell).
+enum class K8sSaTokenVerification { token_review, jwks };
+
 struct K8sSaProvisionerConfig {
   std::string name;
   std::vector<std::string> audiences;        // audiences:; the token must be bound to one; default {name}
@@ -28,6 +35,7 @@ struct K8sSaProvisionerConfig {
   std::string trust_domain = "cluster.local";  // trustDomain:
   std::vector<std::string> namespaces;       // namespaces: the only namespaces served; empty = all
   std::optional<policy::Claims> claims;      // claims: overrides the issuer's
+  K8sSaTokenVerification verification = K8sSaTokenVerification::token_review;  // tokenVerification: TokenReview|JWKS
 };
 
 }  // namespace keystep::provisioners
