@@ -151,4 +151,12 @@ Result<Validity> compute_validity(const Claims& claims, common::TimePoint now,
   return Validity{from_secs(issued_nb), from_secs(issued_na)};
 }
 
+nlohmann::json claims_json(const Claims& c) {
+  return {{"minTLSCertDuration", common::format_duration(c.min_duration)},
+          {"maxTLSCertDuration", common::format_duration(c.max_duration)},
+          {"defaultTLSCertDuration", common::format_duration(c.default_duration)},
+          {"disableRenewal", c.disable_renewal},
+          {"allowRenewalAfterExpiry", c.allow_renewal_after_expiry}};
+}
+
 }  // namespace keystep::policy

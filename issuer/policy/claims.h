@@ -12,6 +12,8 @@
 #include "issuer/common/duration.h"
 #include "issuer/common/error.h"
 
+#include <nlohmann/json.hpp>
+
 namespace keystep::policy {
 
 struct Claims {
@@ -26,6 +28,12 @@ struct Claims {
 // errors are invalid_argument prefixed with path:
 // "claims.defaultDuration: 48h0m0s is more than maxDuration 24h0m0s".
 [[nodiscard]] Status validate_claims(const Claims& claims, std::string_view path);
+
+// claims_json is a provisioner's claims as /provisioners lists them, in
+// step's field names: minTLSCertDuration, maxTLSCertDuration,
+// defaultTLSCertDuration (Go durations), disableRenewal,
+// allowRenewalAfterExpiry.
+[[nodiscard]] nlohmann::json claims_json(const Claims& claims);
 
 // TimeOrDuration is the wire's TimeDuration: an absolute time, or a duration
 // relative to a base (now for notBefore, the notBefore for notAfter).

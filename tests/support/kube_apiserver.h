@@ -45,6 +45,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/harness.h"
+#include "tests/support/process.h"
 
 namespace keystep::testing {
 
@@ -351,8 +352,8 @@ authorityKeyIdentifier = keyid
   }
 
   void start_etcd() {
-    etcd_client_port_ = free_port();
-    etcd_peer_port_ = free_port();
+    etcd_client_port_ = free_loopback_port();
+    etcd_peer_port_ = free_loopback_port();
     std::string client = "http://127.0.0.1:" + std::to_string(etcd_client_port_);
     std::string peer = "http://127.0.0.1:" + std::to_string(etcd_peer_port_);
     std::error_code ignored;
@@ -381,7 +382,7 @@ authorityKeyIdentifier = keyid
   // start_apiserver starts kube-apiserver and waits until /readyz is ok and
   // the default namespace exists; false if it exited while starting.
   bool start_apiserver(int port = 0) {
-    port_ = port != 0 ? port : free_port();
+    port_ = port != 0 ? port : free_loopback_port();
     std::string d = dir_.path().string();
     apiserver_pid_ = spawn(
         {binary_.string(),
@@ -472,29 +473,8 @@ authorityKeyIdentifier = keyid
     return pid;
   }
 
-  // free_port binds port 0 on 127.0.0.1 and returns what the kernel chose.
-  static int free_port() {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      if (fd >= 0) close(fd);
-      throw std::runtime_error("cannot bind a free port on 127.0.0.1");
-    }
-    close(fd);
-    return ntohs(addr.sin_port);
-  }
 
-  static std::string random_hex(int bytes) {
-    std::random_device rd;
-    std::string out;
-    const char* hex = "0123456789abcdef";
-    for (int i = 0; i < bytes * 2; ++i) out += hex[rd() % 16];
-    return out;
-  }
+
 
   static std::string base64(const std::string& in) {
     static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -38,6 +38,7 @@
 #include <libpq-fe.h>
 
 #include "issuer/storage/postgres_ptr.h"
+#include "tests/support/process.h"
 
 namespace keystep::testing {
 
@@ -61,7 +62,7 @@ class PostgresServer {
     write_file(base_ / "superuser.pw", superuser_password_ + "\n");
     give_to_user(base_ / "superuser.pw");
     write_file(password_file(), keystep_password_ + "\n");
-    port_ = free_port();
+    port_ = free_loopback_port();
     try {
       run_as_user({bin("initdb"), "-D", data_dir().string(), "-U", "postgres", "--auth=scram-sha-256",
                    "--pwfile=" + (base_ / "superuser.pw").string(), "--encoding=UTF8", "--locale=C", "--no-sync"},
@@ -221,30 +222,9 @@ class PostgresServer {
     std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   }
 
-  static std::string random_password() {
-    std::random_device rd;
-    std::string out;
-    const char* hex = "0123456789abcdef";
-    for (int i = 0; i < 32; ++i) out += hex[rd() % 16];
-    return out;
-  }
+  static std::string random_password() { return random_hex(16); }
 
-  // free_port binds port 0 on 127.0.0.1 and returns what the kernel chose.
-  static int free_port() {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof addr;
-    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      if (fd >= 0) close(fd);
-      throw std::runtime_error("cannot bind a free port on 127.0.0.1");
-    }
-    close(fd);
-    return ntohs(addr.sin_port);
-  }
+
 
   // run_as_user forks and execs argv as the unprivileged user, output
   // appended to the server log. wait: returns 0 after a successful exit

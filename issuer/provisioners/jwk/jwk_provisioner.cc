@@ -60,13 +60,7 @@ Result<JwkProvisioner> JwkProvisioner::create(JwkProvisionerConfig config, const
 nlohmann::json JwkProvisioner::to_json() const {
   nlohmann::json j = {{"type", "JWK"}, {"name", config_.name}, {"key", key_.public_json()}};
   if (!config_.encrypted_key.empty()) j["encryptedKey"] = config_.encrypted_key;
-  if (config_.claims) {
-    j["claims"] = {{"minTLSCertDuration", common::format_duration(claims_.min_duration)},
-                   {"maxTLSCertDuration", common::format_duration(claims_.max_duration)},
-                   {"defaultTLSCertDuration", common::format_duration(claims_.default_duration)},
-                   {"disableRenewal", claims_.disable_renewal},
-                   {"allowRenewalAfterExpiry", claims_.allow_renewal_after_expiry}};
-  }
+  if (config_.claims) j["claims"] = policy::claims_json(claims_);
   return j;
 }
 

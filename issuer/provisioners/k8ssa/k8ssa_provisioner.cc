@@ -84,15 +84,6 @@ std::string_view kind_phrase(policy::SanType kind) {
   return "a name";
 }
 
-// claims_json is the claims object step lists (as JwkProvisioner::to_json).
-nlohmann::json claims_json(const policy::Claims& c) {
-  return {{"minTLSCertDuration", common::format_duration(c.min_duration)},
-          {"maxTLSCertDuration", common::format_duration(c.max_duration)},
-          {"defaultTLSCertDuration", common::format_duration(c.default_duration)},
-          {"disableRenewal", c.disable_renewal},
-          {"allowRenewalAfterExpiry", c.allow_renewal_after_expiry}};
-}
-
 // token_expiry reads the unverified payload's exp, if any. Only exp is read:
 // everything else the certificate depends on comes from the review.
 // The jose errors are replaced by one generic message on purpose: the token
@@ -185,7 +176,7 @@ Result<K8sSaProvisioner> K8sSaProvisioner::create(K8sSaProvisionerConfig config,
 
 nlohmann::json K8sSaProvisioner::to_json() const {
   nlohmann::json j = {{"type", "K8sSA"}, {"name", config_.name}};
-  if (config_.claims) j["claims"] = claims_json(claims_);
+  if (config_.claims) j["claims"] = policy::claims_json(claims_);
   return j;
 }
 
