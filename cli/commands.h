@@ -45,5 +45,6 @@ Command certificate_fingerprint_command();
 Command certificate_inspect_command();
 Command crypto_jwk_create_command();
 Command bench_sign_command();
+Command bench_certificaterequests_command();
 
 }  // namespace keystep::cli

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -23,7 +24,7 @@ std::vector<Command> all_commands() {
                     ca_token_command, ca_health_command, ca_root_command, ca_provisioners_command, ca_renew_command,
                     ca_revoke_command, ca_crl_command,
                     certificate_fingerprint_command, certificate_inspect_command, crypto_jwk_create_command,
-                    bench_sign_command}) {
+                    bench_sign_command, bench_certificaterequests_command}) {
     commands.push_back(make());
   }
   return commands;
@@ -32,10 +33,13 @@ std::vector<Command> all_commands() {
 void print_overview(const std::vector<Command>& commands, const std::string& prefix) {
   std::cout << "Usage: keystep " << (prefix.empty() ? "COMMAND" : prefix + " COMMAND") << " [flags]\n\n"
             << "Keystep is a certificate authority compatible with step-ca.\n\nCommands:\n";
+  // The summaries start in one column, two spaces after the longest name.
+  std::size_t width = 0;
+  for (const auto& c : commands) width = std::max(width, c.spec.path.size() + 2);
   for (const auto& c : commands) {
     if (!prefix.empty() && c.spec.path.rfind(prefix + " ", 0) != 0) continue;
-    std::string name = c.spec.path;
-    std::cout << "  " << name << std::string(name.size() < 26 ? 26 - name.size() : 1, ' ') << c.spec.summary << "\n";
+    const std::string& name = c.spec.path;
+    std::cout << "  " << name << std::string(width - name.size(), ' ') << c.spec.summary << "\n";
   }
   std::cout << "\nRun 'keystep COMMAND --help' for the flags of a command.\n";
 }

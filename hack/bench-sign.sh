@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./hack/install-deps.sh
 ./hack/build.sh keystep >/dev/null
-bin=$(pwd)/build/keystep
+bin=$(realpath "${KEYSTEP_BUILD_DIR:-build}")/keystep
 requests=${BENCH_REQUESTS:-3000}
 pg_bin=/usr/lib/postgresql/15/bin
 work=$(mktemp -d)
