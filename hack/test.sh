@@ -6,13 +6,17 @@
 # package: hack/kube-apiserver.sh builds it from Debian's kubernetes source
 # package the first time (about 6 minutes on 2 cores, plus the source
 # download) and caches it under /var/cache/keystep; later runs reuse the
-# cache and take no time.
+# cache and take no time. The chart tests' renderer (helm's template engine,
+# from Debian's Go packages) is built and cached the same way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./hack/install-deps.sh
 # Its last output line is the binary's path; everything else goes to stderr.
 kube_apiserver=$(./hack/kube-apiserver.sh | tail -n 1)
 export KEYSTEP_KUBE_APISERVER=$kube_apiserver
+# The chart tests render with hack/chart-render.sh; build it once here (about
+# 20 s, cached) so parallel tests never build it side by side.
+./hack/chart-render.sh --build >/dev/null
 ./hack/build.sh
 build_dir=${KEYSTEP_BUILD_DIR:-build}
 cd "$build_dir"

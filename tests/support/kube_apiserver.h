@@ -160,6 +160,13 @@ class KubeApiServer {
     integration::write_text(path, kubeconfig_yaml("    token: " + token + "\n"));
     return path;
   }
+  // write_impersonating_kubeconfig authenticates as the admin and acts as
+  // `user` (kubeconfig `as:`), e.g. system:serviceaccount:<ns>:<name>: RBAC
+  // then judges every request as that user's.
+  std::filesystem::path write_impersonating_kubeconfig(const std::filesystem::path& path, const std::string& user) const {
+    integration::write_text(path, kubeconfig_yaml("    token: " + admin_token_ + "\n    as: " + user + "\n"));
+    return path;
+  }
   std::filesystem::path write_kubeconfig(const std::filesystem::path& path, const KubeClientCert& cert) const {
     integration::write_text(path, kubeconfig_yaml("    client-certificate: " + cert.cert.string() +
                                                   "\n    client-key: " + cert.key.string() + "\n"));
