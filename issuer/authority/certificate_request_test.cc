@@ -47,6 +47,8 @@ class FlakyStore : public storage::Store {
     return inner_.use_token(p, id, until);
   }
   Result<std::size_t> collect_used_tokens(common::TimePoint now) override { return inner_.collect_used_tokens(now); }
+  Status add_nonce(std::string_view n, common::TimePoint until) override { return inner_.add_nonce(n, until); }
+  Result<bool> consume_nonce(std::string_view n, common::TimePoint now) override { return inner_.consume_nonce(n, now); }
   Status revoke(const storage::RevocationRecord& r) override { return inner_.revoke(r); }
   Result<std::optional<storage::RevocationRecord>> find_revocation(std::string_view s) override {
     return inner_.find_revocation(s);

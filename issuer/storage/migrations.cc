@@ -59,6 +59,13 @@ CREATE TABLE crl_number (
 ) STRICT;
 INSERT INTO crl_number (id, last) VALUES (1, 0);
 )sql"},
+    {2, "acme nonces", R"sql(
+CREATE TABLE acme_nonces (
+  nonce      TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX acme_nonces_expires_at ON acme_nonces (expires_at);
+)sql"},
 };
 
 constexpr Migration kPostgres[] = {
@@ -110,6 +117,13 @@ CREATE TABLE crl (
 );
 
 CREATE SEQUENCE crl_number_seq AS BIGINT START WITH 1 NO CYCLE;
+)sql"},
+    {2, "acme nonces", R"sql(
+CREATE TABLE acme_nonces (
+  nonce      TEXT PRIMARY KEY,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX acme_nonces_expires_at ON acme_nonces (expires_at);
 )sql"},
 };
 

@@ -235,11 +235,31 @@ Status PostgresStore::use_token(std::string_view provisioner, std::string_view t
 }
 
 Result<std::size_t> PostgresStore::collect_used_tokens(common::TimePoint now) {
-  auto done = exec("DELETE FROM used_tokens WHERE expires_at < $1", {seconds(now)}, "collecting used tokens");
+  std::size_t collected = 0;
+  for (const char* sql : {"DELETE FROM used_tokens WHERE expires_at < $1", "DELETE FROM acme_nonces WHERE expires_at < $1"}) {
+    auto done = exec(sql, {seconds(now)}, "collecting used tokens");
+    if (!done) return tl::unexpected(done.error());
+    auto count = parse_int64(PQcmdTuples(done->get()));
+    if (!count) return tl::unexpected(count.error());
+    collected += static_cast<std::size_t>(*count);
+  }
+  return collected;
+}
+
+Status PostgresStore::add_nonce(std::string_view nonce, common::TimePoint expires_at) {
+  auto done = exec("INSERT INTO acme_nonces (nonce, expires_at) VALUES ($1, $2)", {text(nonce), seconds(expires_at)},
+                   "recording a nonce");
+  if (!done) return tl::unexpected(done.error());
+  return ok();
+}
+
+Result<bool> PostgresStore::consume_nonce(std::string_view nonce, common::TimePoint now) {
+  auto done = exec("DELETE FROM acme_nonces WHERE nonce = $1 AND expires_at >= $2", {text(nonce), seconds(now)},
+                   "using a nonce");
   if (!done) return tl::unexpected(done.error());
   auto count = parse_int64(PQcmdTuples(done->get()));
   if (!count) return tl::unexpected(count.error());
-  return static_cast<std::size_t>(*count);
+  return *count == 1;
 }
 
 Status PostgresStore::revoke(const RevocationRecord& r) {

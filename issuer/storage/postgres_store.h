@@ -32,6 +32,8 @@ class PostgresStore final : public Store {
   [[nodiscard]] Status use_token(std::string_view provisioner, std::string_view token_id,
                                  common::TimePoint expires_at) override;
   [[nodiscard]] Result<std::size_t> collect_used_tokens(common::TimePoint now) override;
+  [[nodiscard]] Status add_nonce(std::string_view nonce, common::TimePoint expires_at) override;
+  [[nodiscard]] Result<bool> consume_nonce(std::string_view nonce, common::TimePoint now) override;
   [[nodiscard]] Status revoke(const RevocationRecord& record) override;
   [[nodiscard]] Result<std::optional<RevocationRecord>> find_revocation(std::string_view serial) override;
   [[nodiscard]] Result<std::vector<RevocationRecord>> list_revocations(common::TimePoint expired_before) override;

@@ -237,12 +237,36 @@ Status SqliteStore::use_token(std::string_view provisioner, std::string_view tok
 
 Result<std::size_t> SqliteStore::collect_used_tokens(common::TimePoint now) {
   std::lock_guard lock(mu_);
-  auto stmt = prepare("DELETE FROM used_tokens WHERE expires_at < ?");
+  std::size_t collected = 0;
+  for (const char* sql : {"DELETE FROM used_tokens WHERE expires_at < ?", "DELETE FROM acme_nonces WHERE expires_at < ?"}) {
+    auto stmt = prepare(sql);
+    if (!stmt) return tl::unexpected(stmt.error());
+    stmt->bind(1, to_unix_seconds(now));
+    auto done = stmt->step("collecting used tokens");
+    if (!done) return tl::unexpected(done.error());
+    collected += static_cast<std::size_t>(sqlite3_changes(db_.get()));
+  }
+  return collected;
+}
+
+Status SqliteStore::add_nonce(std::string_view nonce, common::TimePoint expires_at) {
+  std::lock_guard lock(mu_);
+  auto stmt = prepare("INSERT INTO acme_nonces (nonce, expires_at) VALUES (?, ?)");
   if (!stmt) return tl::unexpected(stmt.error());
-  stmt->bind(1, to_unix_seconds(now));
-  auto done = stmt->step("collecting used tokens");
+  stmt->bind(1, nonce).bind(2, to_unix_seconds(expires_at));
+  auto done = stmt->step("recording a nonce");
   if (!done) return tl::unexpected(done.error());
-  return static_cast<std::size_t>(sqlite3_changes(db_.get()));
+  return ok();
+}
+
+Result<bool> SqliteStore::consume_nonce(std::string_view nonce, common::TimePoint now) {
+  std::lock_guard lock(mu_);
+  auto stmt = prepare("DELETE FROM acme_nonces WHERE nonce = ? AND expires_at >= ?");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->bind(1, nonce).bind(2, to_unix_seconds(now));
+  auto done = stmt->step("using a nonce");
+  if (!done) return tl::unexpected(done.error());
+  return sqlite3_changes(db_.get()) == 1;
 }
 
 Status SqliteStore::revoke(const RevocationRecord& r) {

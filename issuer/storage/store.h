@@ -77,8 +77,16 @@ class Store {
   // expires_at; already_exists if it was recorded before (a replay).
   [[nodiscard]] virtual Status use_token(std::string_view provisioner, std::string_view token_id,
                                          common::TimePoint expires_at) = 0;
-  // collect_used_tokens deletes ids that expired before `now`; returns how many.
+  // collect_used_tokens deletes token ids and ACME nonces that expired
+  // before `now`; returns how many.
   [[nodiscard]] virtual Result<std::size_t> collect_used_tokens(common::TimePoint now) = 0;
+
+  // add_nonce records an ACME Replay-Nonce handed out, valid until
+  // expires_at; already_exists if that nonce was issued before.
+  [[nodiscard]] virtual Status add_nonce(std::string_view nonce, common::TimePoint expires_at) = 0;
+  // consume_nonce uses a nonce up: true when it was issued (by any replica)
+  // and not used or expired at `now`; it can never succeed twice.
+  [[nodiscard]] virtual Result<bool> consume_nonce(std::string_view nonce, common::TimePoint now) = 0;
 
   // revoke records a revocation; already_exists if the serial is revoked.
   [[nodiscard]] virtual Status revoke(const RevocationRecord& record) = 0;

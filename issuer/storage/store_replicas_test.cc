@@ -89,6 +89,28 @@ TEST_CASE("a token id used through one replica is refused by the others", "[stor
   CHECK(accepted == 1);
 }
 
+TEST_CASE("an ACME nonce from one replica is good once on any replica, even when they race", "[storage][replicas]") {
+  auto db = fresh_database(BACKEND);
+  INFO("backend: " << db.backend);
+  common::FakeClock clock(kT0);
+  auto a = open_or_throw(db, clock);
+  auto b = open_or_throw(db, clock);
+  auto c = open_or_throw(db, clock);
+
+  REQUIRE_OK(a->add_nonce("from-a", kT0 + 1h));
+  CHECK(b->consume_nonce("from-a", kT0).value());
+  CHECK_FALSE(c->consume_nonce("from-a", kT0).value());
+
+  REQUIRE_OK(a->add_nonce("raced", kT0 + 1h));
+  std::vector<Store*> replicas = {a.get(), b.get(), c.get()};
+  std::atomic<int> accepted{0};
+  run_together(6, [&](int i) {
+    auto r = replicas[static_cast<std::size_t>(i % 3)]->consume_nonce("raced", kT0);
+    if (r && *r) ++accepted;
+  });
+  CHECK(accepted == 1);
+}
+
 TEST_CASE("serials and CertificateRequest UIDs never collide across replicas", "[storage][replicas]") {
   auto db = fresh_database(BACKEND);
   INFO("backend: " << db.backend);

@@ -169,6 +169,25 @@ TEST_CASE("collect_used_tokens removes only ids that expired", "[storage]") {
   CHECK(store->collect_used_tokens(kT0).value() == 0);
 }
 
+TEST_CASE("an ACME nonce is used once, only while valid, and expired ones are collected", "[storage]") {
+  auto db = fresh_database(BACKEND);
+  INFO("backend: " << db.backend);
+  common::FakeClock clock(kT0);
+  auto store = open_or_throw(db, clock);
+
+  REQUIRE_OK(store->add_nonce("n-1", kT0 + 1h));
+  CHECK(store->add_nonce("n-1", kT0 + 1h).error().code == Errc::already_exists);
+  CHECK(store->consume_nonce("n-1", kT0).value());
+  CHECK_FALSE(store->consume_nonce("n-1", kT0).value());  // a replay
+  CHECK_FALSE(store->consume_nonce("never-issued", kT0).value());
+  REQUIRE_OK(store->add_nonce("n-2", kT0 + 1h));
+  CHECK_FALSE(store->consume_nonce("n-2", kT0 + 1h + 1s).value());  // expired
+  REQUIRE_OK(store->add_nonce("n-3", kT0 - 1s));
+  REQUIRE_OK(store->add_nonce("n-4", kT0 + 1h));
+  CHECK(store->collect_used_tokens(kT0).value() == 1);  // n-3; n-2 and n-4 still valid
+  CHECK(store->consume_nonce("n-4", kT0).value());
+}
+
 TEST_CASE("a serial is revoked once and its revocation reads back", "[storage]") {
   auto db = fresh_database(BACKEND);
   INFO("backend: " << db.backend);
