@@ -1,5 +1,8 @@
 #include "issuer/storage/sqlite_store.h"
 
+#include <chrono>
+#include <thread>
+
 #include "issuer/common/log.h"
 #include "issuer/storage/migrations.h"
 #include "issuer/storage/record_codec.h"
@@ -96,8 +99,17 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
   sqlite3_extended_result_codes(db.get(), 1);
   sqlite3_busy_timeout(db.get(), static_cast<int>(kSqliteBusyTimeout.count()));
   // synchronous=FULL: an issuance is durable before the certificate is returned.
+  // Switching a fresh file to WAL needs a moment of exclusive access, and
+  // SQLite answers BUSY at once (no busy handler) when another process
+  // opening the same file holds it: retry within the busy timeout.
+  const auto deadline = std::chrono::steady_clock::now() + kSqliteBusyTimeout;
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"}) {
-    rc = sqlite3_exec(db.get(), pragma, nullptr, nullptr, nullptr);
+    for (;;) {
+      rc = sqlite3_exec(db.get(), pragma, nullptr, nullptr, nullptr);
+      const int primary = rc & 0xff;
+      if ((primary != SQLITE_BUSY && primary != SQLITE_LOCKED) || std::chrono::steady_clock::now() >= deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     if (rc != SQLITE_OK) return tl::unexpected(sqlite_error(db.get(), rc, what));
   }
   std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(db), path));
