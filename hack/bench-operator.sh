@@ -28,7 +28,7 @@ serial=${BENCH_SERIAL_REQUESTS:-$((burst < 200 ? burst : 200))}
 timeout=${BENCH_TIMEOUT:-120s}
 # The cert-manager CRDs sit beside the source tree, as the test harness expects.
 cert_manager_crds=${KEYSTEP_SOURCE_DIR:-$source_dir}/../shared/testdata/cert-manager-crds
-pg_bin=/usr/lib/postgresql/15/bin
+source hack/lib/bench-postgres.sh
 ns=keystep-bench
 issuer=bench
 
@@ -42,16 +42,15 @@ work=$(mktemp -d)
 chmod 755 "$work"
 etcd_dir=$(mktemp -d /dev/shm/keystep-bench-etcd-XXXXXX 2>/dev/null || mktemp -d)
 pids=()
-pg_started=""
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  [ -n "$pg_started" ] && runuser -u postgres -- "$pg_bin/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true
+  bench_postgres_stop || true
   rm -rf "$work" "$etcd_dir"
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { bench_free_port; }
 die() { echo "bench: $*" >&2; exit 1; }
 k() { kubectl --kubeconfig "$work/admin.kubeconfig" --cache-dir "$work/kubectl-cache" "$@"; }
 
@@ -255,26 +254,8 @@ bench "keystep 1-at-a-time" --issuer-name "$issuer" --requests "$serial" --concu
 bench "keystep burst" --issuer-name "$issuer" --requests "$burst" --concurrency "$burst"
 stop_replicas
 
-# PostgreSQL 15 as the unprivileged postgres user, on a free loopback port (as hack/bench-sign.sh).
-mkdir -p "$work/pg"
-chown postgres "$work/pg"
-(umask 077 && head -c 18 /dev/urandom | base64 >"$work/pg.pw")
-chown postgres "$work/pg.pw"
-runuser -u postgres -- "$pg_bin/initdb" -D "$work/pg" -U postgres --auth=scram-sha-256 --pwfile="$work/pg.pw" >/dev/null
-pg_port=$(free_port)
-runuser -u postgres -- "$pg_bin/pg_ctl" -D "$work/pg" -l "$work/pg/server.log" -w \
-  -o "-h 127.0.0.1 -p $pg_port -k $work/pg" start >/dev/null
-pg_started=1
-pg() { PGPASSWORD=$(cat "$work/pg.pw") psql -X -q -At -h 127.0.0.1 -p "$pg_port" -U postgres "$@"; }
-pg -d postgres -c "CREATE DATABASE keystep" >/dev/null
-python3 - "$work/pki/config/keystep.yaml" "$pg_port" "$work/pg.pw" <<'PY'
-import re, sys
-path, port, pw = sys.argv[1:]
-text = open(path).read()
-text = re.sub(r"storage:.*?\n(  .*\n)*", "", text)
-text += f"storage: {{kind: postgres, dsn: \"host=127.0.0.1 port={port} dbname=keystep user=postgres\", passwordFile: {pw}}}\n"
-open(path, "w").write(text)
-PY
+bench_postgres_start
+bench_postgres_use "$work/pki/config/keystep.yaml"
 
 echo "== Keystep: three replicas, PostgreSQL, leader election"
 start_replicas 3

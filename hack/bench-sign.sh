@@ -12,14 +12,13 @@ cd "$(dirname "$0")/.."
 ./hack/build.sh keystep >/dev/null
 bin=$(realpath "${KEYSTEP_BUILD_DIR:-build}")/keystep
 requests=${BENCH_REQUESTS:-3000}
-pg_bin=/usr/lib/postgresql/15/bin
+source hack/lib/bench-postgres.sh
 work=$(mktemp -d)
 chmod 755 "$work"
 pid=""
-pg_started=""
 cleanup() {
   [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  [ -n "$pg_started" ] && runuser -u postgres -- "$pg_bin/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true
+  bench_postgres_stop || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -52,26 +51,8 @@ run_bench() {
 
 run_bench sqlite
 
-# PostgreSQL 15 as the unprivileged postgres user, on a free loopback port.
-mkdir -p "$work/pg"
-chown postgres "$work/pg"
-head -c 18 /dev/urandom | base64 > "$work/pg.pw"
-chown postgres "$work/pg.pw"
-runuser -u postgres -- "$pg_bin/initdb" -D "$work/pg" -U postgres --auth=scram-sha-256 --pwfile="$work/pg.pw" >/dev/null
-pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-runuser -u postgres -- "$pg_bin/pg_ctl" -D "$work/pg" -l "$work/pg/server.log" -w \
-  -o "-h 127.0.0.1 -p $pg_port -k $work/pg" start >/dev/null
-pg_started=1
-PGPASSWORD=$(cat "$work/pg.pw") psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres \
-  -c "CREATE DATABASE keystep" >/dev/null
-python3 - "$work/pki/config/keystep.yaml" "$pg_port" "$work/pg.pw" <<'PY'
-import re, sys
-path, port, pw = sys.argv[1:]
-text = open(path).read()
-text = re.sub(r"storage:.*?\n(  .*\n)*", "", text)
-text += f"storage: {{kind: postgres, dsn: \"host=127.0.0.1 port={port} dbname=keystep user=postgres\", passwordFile: {pw}}}\n"
-open(path, "w").write(text)
-PY
+bench_postgres_start
+bench_postgres_use "$work/pki/config/keystep.yaml"
 run_bench postgres
 
 echo "== openssl speed (crypto floor per certificate = 1 sign + 2 verifies):"

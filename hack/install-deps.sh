@@ -16,6 +16,8 @@ packages=(
   postgresql-15
   # independent verifiers and clients used by the tests and quickstart
   openssl curl ca-certificates procps
+  # the hack/bench-*.sh scripts (free ports, config edits)
+  python3
   # hack/chart-render.sh: helm's template engine (Go text/template + sprig), for the chart tests
   golang-go golang-github-masterminds-sprig-dev golang-github-masterminds-semver-dev
   golang-github-ghodss-yaml-dev golang-gopkg-yaml.v2-dev golang-github-burntsushi-toml-dev

@@ -56,7 +56,8 @@ http::Response sign(const authority::Directory& directory, const http::Request& 
     *field = std::move(*value);
   }
   sign_request.request_id = req.request_id;
-  auto issued = directory.for_token(sign_request.ott)->sign(sign_request);
+  const auto token = authority::DecodedToken::decode(sign_request.ott);
+  auto issued = directory.for_token(token)->sign(sign_request, token);
   if (!issued) return error_response(issued.error());
   return sign_response(*issued);
 }
@@ -99,7 +100,7 @@ http::Response revoke(const ApiContext& ctx, const authority::Directory& directo
   auto authority = !revoke_request.ott.empty() ? directory.for_token(revoke_request.ott)
                    : !revoke_request.peer_chain_der.empty()
                        ? directory.for_certificate_der(revoke_request.peer_chain_der.front())
-                       : directory.for_provisioner("");
+                       : directory.for_primary();
   auto serial = authority->revoke(revoke_request);
   if (!serial) return error_response(serial.error());
   if (ctx.crl != nullptr) {

@@ -90,15 +90,7 @@ bool Authority::has_provisioner(std::string_view name) const {
 }
 
 const provisioners::K8sSaProvisioner* Authority::k8ssa_for(const nlohmann::json& claims) const {
-  std::vector<std::string> token_audiences;
-  if (auto aud = claims.find("aud"); aud != claims.end()) {
-    if (aud->is_string()) token_audiences.push_back(aud->get<std::string>());
-    if (aud->is_array()) {
-      for (const auto& a : *aud) {
-        if (a.is_string()) token_audiences.push_back(a.get<std::string>());
-      }
-    }
-  }
+  const auto token_audiences = provisioners::audience_claim(claims);
   for (const auto& p : k8ssa_) {
     for (const auto& a : p.audiences()) {
       if (std::find(token_audiences.begin(), token_audiences.end(), a) != token_audiences.end()) return &p;
@@ -157,10 +149,20 @@ Result<provisioners::TokenGrant> Authority::authorize(const jose::Jws& parsed, c
   return grant;
 }
 
+DecodedToken DecodedToken::decode(std::string_view ott) {
+  DecodedToken out{jose::parse_compact(ott), fail(Errc::unauthenticated, "token not decoded")};
+  out.claims = out.jws ? jose::payload_json(*out.jws) : Result<nlohmann::json>(tl::unexpected(out.jws.error()));
+  return out;
+}
+
 Result<signing::IssuedCertificate> Authority::sign(const SignRequest& request) const {
+  return sign(request, DecodedToken::decode(request.ott));
+}
+
+Result<signing::IssuedCertificate> Authority::sign(const SignRequest& request, const DecodedToken& token) const {
   const auto started = std::chrono::steady_clock::now();
   std::string provisioner_name;
-  auto issued = sign_request(request, &provisioner_name);
+  auto issued = sign_request(request, token, &provisioner_name);
   if (metrics_ != nullptr) {
     if (issued) {
       metrics_->certificate_issued(provisioner_name, true);
@@ -175,6 +177,7 @@ Result<signing::IssuedCertificate> Authority::sign(const SignRequest& request) c
 }
 
 tl::expected<signing::IssuedCertificate, Authority::Denial> Authority::sign_request(const SignRequest& request,
+                                                                                 const DecodedToken& token,
                                                                                  std::string* provisioner_name) const {
   using metrics::DenialReason;
   auto refuse = [](DenialReason reason, Error e) { return tl::unexpected(Denial{std::move(e), reason}); };
@@ -188,8 +191,8 @@ tl::expected<signing::IssuedCertificate, Authority::Denial> Authority::sign_requ
   if (!not_after) return refuse(DenialReason::bad_request, with_context(not_after.error(), "notAfter"));
 
   // The token is decoded once: to route it (K8sSA or JWK), then to verify it.
-  auto jws = jose::parse_compact(request.ott);
-  auto claims = jws ? jose::payload_json(*jws) : Result<nlohmann::json>(tl::unexpected(jws.error()));
+  const auto& jws = token.jws;
+  const auto& claims = token.claims;
   if (claims && !k8ssa_.empty() && provisioners::K8sSaProvisioner::looks_like_service_account_token(*claims)) {
     return sign_service_account(request, *csr, *claims, *not_before, *not_after, provisioner_name);
   }

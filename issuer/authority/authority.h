@@ -61,6 +61,15 @@ struct SignRequest {
   std::string request_id;  // recorded in the ledger (X-Request-Id)
 };
 
+// DecodedToken is a one-time token split and decoded once (not verified):
+// the Directory routes by it and the Authority then verifies the same
+// parse, so the signing path decodes a token once.
+struct DecodedToken {
+  Result<jose::Jws> jws;
+  Result<nlohmann::json> claims;
+  [[nodiscard]] static DecodedToken decode(std::string_view ott);
+};
+
 // RevokeRequest is a POST /revoke: authorized by a one-time token whose
 // subject is the serial, or by the certificate itself over mTLS.
 struct RevokeRequest {
@@ -101,6 +110,8 @@ class Authority {
                                                                  metrics::Metrics* metrics = nullptr);
 
   [[nodiscard]] Result<signing::IssuedCertificate> sign(const SignRequest& request) const;
+  // sign of a request whose ott is already decoded (token = decode(ott)).
+  [[nodiscard]] Result<signing::IssuedCertificate> sign(const SignRequest& request, const DecodedToken& token) const;
 
   // sign_certificate_request issues the certificate of an approved
   // CertificateRequest. Its names come from the CSR (common name and SANs),
@@ -183,6 +194,7 @@ class Authority {
   // CertificateRequest UID, if any, as an IssuedCertificate.
   [[nodiscard]] Result<std::optional<signing::IssuedCertificate>> issued_for_request(const std::string& request_id) const;
   [[nodiscard]] tl::expected<signing::IssuedCertificate, Denial> sign_request(const SignRequest& request,
+                                                                              const DecodedToken& token,
                                                                               std::string* provisioner_name) const;
   // authorize verifies a token and records its id as used; a replay is
   // already_exists ("token already used").

@@ -23,21 +23,22 @@ void Directory::on_change(std::function<void()> listener) {
 }
 
 Routed Directory::for_token(std::string_view token) const {
+  if (members_.load()->empty()) return for_primary();
+  return for_token(DecodedToken::decode(token));
+}
+
+Routed Directory::for_token(const DecodedToken& token) const {
   auto members = members_.load();
-  if (members->empty()) return {primary_, members};
-  auto jws = jose::parse_compact(token);
-  if (!jws) return {primary_, members};
-  auto claims = jose::payload_json(*jws);
-  if (!claims || primary_.owns_token(*jws, *claims)) return {primary_, members};
+  if (members->empty() || !token.claims || primary_.owns_token(*token.jws, *token.claims)) return {primary_, members};
   for (const auto& m : *members) {
-    if (m.authority->owns_token(*jws, *claims)) return {*m.authority, members};
+    if (m.authority->owns_token(*token.jws, *token.claims)) return {*m.authority, members};
   }
   return {primary_, members};
 }
 
 Routed Directory::for_provisioner(std::string_view name) const {
   auto members = members_.load();
-  if (name.empty() || primary_.has_provisioner(name)) return {primary_, members};
+  if (primary_.has_provisioner(name)) return {primary_, members};
   for (const auto& m : *members) {
     if (m.authority->has_provisioner(name)) return {*m.authority, members};
   }
@@ -45,24 +46,21 @@ Routed Directory::for_provisioner(std::string_view name) const {
 }
 
 Routed Directory::for_certificate_der(std::string_view der) const {
-  auto members = members_.load();
-  if (members->empty()) return {primary_, members};
+  if (members_.load()->empty()) return for_primary();
   auto cert = crypto::Certificate::from_der(reinterpret_cast<const unsigned char*>(der.data()), der.size());
-  if (!cert) return {primary_, members};
+  if (!cert) return for_primary();
   auto ext = signing::decode_provisioner_extension(cert->get());
-  return ext ? for_provisioner(ext->name) : Routed{primary_, members};
+  return ext ? for_provisioner(ext->name) : for_primary();
 }
 
 Routed Directory::for_renew_token(std::string_view token) const {
-  if (members_.load()->empty()) return {primary_, members_.load()};
+  if (members_.load()->empty()) return for_primary();
   auto jws = jose::parse_compact(token);
-  if (!jws) return {primary_, members_.load()};
+  if (!jws) return for_primary();
   auto x5c = jws->header.find("x5cInsecure");
-  if (x5c == jws->header.end() || !x5c->is_array() || x5c->empty() || !x5c->front().is_string()) {
-    return {primary_, members_.load()};
-  }
+  if (x5c == jws->header.end() || !x5c->is_array() || x5c->empty() || !x5c->front().is_string()) return for_primary();
   auto der = common::base64_decode(x5c->front().get_ref<const std::string&>());
-  if (!der) return {primary_, members_.load()};
+  if (!der) return for_primary();
   return for_certificate_der(std::string_view(reinterpret_cast<const char*>(der->data()), der->size()));
 }
 
@@ -88,34 +86,25 @@ std::vector<nlohmann::json> Directory::provisioners() const {
   return out;
 }
 
-namespace {
-
-// collect appends certificates not seen before (by fingerprint).
-void collect(const std::vector<crypto::Certificate>& certs, std::set<std::string>& seen,
-             std::vector<crypto::Certificate>& out) {
-  for (const auto& c : certs) {
-    if (seen.insert(c.sha256_hex()).second) out.push_back(c);
-  }
-}
-
-}  // namespace
-
-std::vector<crypto::Certificate> Directory::roots() const {
+std::vector<crypto::Certificate> Directory::collect(
+    const std::vector<crypto::Certificate>& (signing::CertificateAuthority::*part)() const) const {
   auto members = members_.load();
   std::set<std::string> seen;
   std::vector<crypto::Certificate> out;
-  collect(primary_.ca()->roots(), seen, out);
-  for (const auto& m : *members) collect(m.authority->ca()->roots(), seen, out);
+  auto add = [&](const Authority& a) {
+    for (const auto& c : ((*a.ca()).*part)()) {
+      if (seen.insert(c.sha256_hex()).second) out.push_back(c);
+    }
+  };
+  add(primary_);
+  for (const auto& m : *members) add(*m.authority);
   return out;
 }
+
+std::vector<crypto::Certificate> Directory::roots() const { return collect(&signing::CertificateAuthority::roots); }
 
 std::vector<crypto::Certificate> Directory::intermediates() const {
-  auto members = members_.load();
-  std::set<std::string> seen;
-  std::vector<crypto::Certificate> out;
-  collect(primary_.ca()->chain(), seen, out);
-  for (const auto& m : *members) collect(m.authority->ca()->chain(), seen, out);
-  return out;
+  return collect(&signing::CertificateAuthority::chain);
 }
 
 std::string Directory::client_ca_pem() const { return crypto::chain_to_pem(roots()) + crypto::chain_to_pem(intermediates()); }

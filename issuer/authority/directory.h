@@ -61,8 +61,12 @@ class Directory {
   [[nodiscard]] const Authority& primary() const { return primary_; }
   [[nodiscard]] std::shared_ptr<const std::vector<DirectoryMember>> members() const { return members_.load(); }
 
-  // for_token routes a one-time token (sign, revoke).
+  // for_token routes a one-time token (sign, revoke); the DecodedToken form
+  // lets the caller hand the same parse on to Authority::sign.
   [[nodiscard]] Routed for_token(std::string_view token) const;
+  [[nodiscard]] Routed for_token(const DecodedToken& token) const;
+  // for_primary is the primary Authority (a request that names no provisioner).
+  [[nodiscard]] Routed for_primary() const { return {primary_, members_.load()}; }
   // for_provisioner routes by provisioner name.
   [[nodiscard]] Routed for_provisioner(std::string_view name) const;
   // for_certificate routes by the provisioner extension of a certificate
@@ -87,6 +91,11 @@ class Directory {
   [[nodiscard]] std::string client_ca_pem() const;
 
  private:
+  // collect lists, primary first and each certificate once, what `part`
+  // gives of every Authority's CA.
+  [[nodiscard]] std::vector<crypto::Certificate> collect(
+      const std::vector<crypto::Certificate>& (signing::CertificateAuthority::*part)() const) const;
+
   const Authority& primary_;
   std::atomic<std::shared_ptr<const std::vector<DirectoryMember>>> members_;
   std::mutex listener_mu_;

@@ -69,7 +69,9 @@ class Server::Impl {
   Impl(ServerOptions options, std::shared_ptr<const Router> router)
       : core(std::move(options), std::move(router)),
         acceptor(asio::make_strand(core.ioc)),
-        accept_retry(acceptor.get_executor()) {}
+        accept_retry(acceptor.get_executor()),
+        credentials_(core.options.tls.value_or(TlsCredentials{})),
+        client_ca_pem_(core.options.client_ca_pem) {}
 
   Status start();
   Status set_tls_credentials(const TlsCredentials& credentials);
@@ -92,8 +94,8 @@ class Server::Impl {
   Status rebuild_tls(const TlsCredentials& credentials, const std::string& client_ca_pem);
 
   std::mutex tls_mu_;  // the two below, and swaps of core.tls
-  std::optional<TlsCredentials> credentials_;  // unset: options.tls
-  std::optional<std::string> client_ca_pem_;   // unset: options.client_ca_pem
+  TlsCredentials credentials_;  // of new connections: options.tls until replaced
+  std::string client_ca_pem_;   // options.client_ca_pem until replaced
   std::mutex state_mu_;  // start() against stop()
   bool started_ = false;
   std::mutex join_mu_;  // one joiner at a time
@@ -207,7 +209,7 @@ Status Server::Impl::set_tls_credentials(const TlsCredentials& credentials) {
     return fail(Errc::failed_precondition, "server was configured without tls");
   }
   std::lock_guard lock(tls_mu_);
-  if (auto s = rebuild_tls(credentials, client_ca_pem_.value_or(core.options.client_ca_pem)); !s) return s;
+  if (auto s = rebuild_tls(credentials, client_ca_pem_); !s) return s;
   credentials_ = credentials;
   core.log->debug("tls credentials replaced");
   return ok();
@@ -219,7 +221,7 @@ Status Server::Impl::set_client_ca(const std::string& client_ca_pem) {
   }
   if (client_ca_pem.empty()) return fail(Errc::invalid_argument, "client CAs: no PEM certificate found");
   std::lock_guard lock(tls_mu_);
-  if (auto s = rebuild_tls(credentials_.value_or(*core.options.tls), client_ca_pem); !s) return s;
+  if (auto s = rebuild_tls(credentials_, client_ca_pem); !s) return s;
   client_ca_pem_ = client_ca_pem;
   core.log->debug("client CAs replaced");
   return ok();

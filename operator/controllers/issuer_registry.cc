@@ -1,5 +1,7 @@
 #include "operator/controllers/issuer_registry.h"
 
+#include <algorithm>
+
 namespace keystep::controllers {
 
 std::optional<LoadedIssuer> IssuerRegistry::find(const IssuerRef& ref) const {
@@ -29,6 +31,12 @@ void IssuerRegistry::publish_locked() {
     if (issuer.authority->provisioners().empty() && issuer.authority->k8ssa_provisioners().empty()) continue;
     members.push_back({ref.str(), issuer.authority});
   }
+  // Most puts (a status refresh, a StepIssuer) change nothing served.
+  auto same = [](const authority::DirectoryMember& a, const authority::DirectoryMember& b) {
+    return a.owner == b.owner && a.authority == b.authority;
+  };
+  const auto current = directory_->members();
+  if (std::equal(members.begin(), members.end(), current->begin(), current->end(), same)) return;
   directory_->publish(std::move(members));
 }
 

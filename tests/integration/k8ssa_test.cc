@@ -17,26 +17,12 @@
 #include <nlohmann/json.hpp>
 
 #include "issuer/common/base64.h"
-#include "tests/integration/ca_fixture.h"
-#include "tests/integration/harness.h"
-#include "tests/support/kube_apiserver.h"
+#include "tests/integration/cluster_fixture.h"
 
 namespace keystep::integration {
 namespace {
 
 using Catch::Matchers::Contains;
-using keystep::testing::KubeApiServer;
-using keystep::testing::shared_kube_apiserver;
-
-std::string unique(const std::string& prefix) {
-  static std::atomic<int> counter{0};
-  return prefix + "-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
-}
-
-const RunResult& must(const RunResult& r, const std::string& what) {
-  if (r.exit_code != 0) throw HarnessError(what + " failed:\n" + r.describe());
-  return r;
-}
 
 std::string b64url(const std::string& s) { return common::base64url_encode(s); }
 

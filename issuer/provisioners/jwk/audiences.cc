@@ -54,6 +54,19 @@ bool Audiences::matches(const nlohmann::json& aud, Audience kind) const {
   return false;
 }
 
+std::vector<std::string> audience_claim(const nlohmann::json& claims) {
+  std::vector<std::string> out;
+  auto aud = claims.find("aud");
+  if (aud == claims.end()) return out;
+  if (aud->is_string()) out.push_back(aud->get<std::string>());
+  if (aud->is_array()) {
+    for (const auto& a : *aud) {
+      if (a.is_string()) out.push_back(a.get<std::string>());
+    }
+  }
+  return out;
+}
+
 bool Audiences::any(const nlohmann::json& aud) const {
   return matches(aud, Audience::sign) || matches(aud, Audience::revoke) || matches(aud, Audience::renew);
 }

@@ -31,6 +31,10 @@ class Audiences {
   std::unordered_set<std::string> sign_, revoke_, renew_;
 };
 
+// audience_claim returns the strings of a token's "aud" claim (a string or
+// an array of strings; other members are skipped), [] when it is absent.
+[[nodiscard]] std::vector<std::string> audience_claim(const nlohmann::json& claims);
+
 // strip_url_port removes the port from an absolute URL's authority:
 // "https://h:9000/x" -> "https://h/x", "https://[::1]:9000/x" -> "https://[::1]/x".
 [[nodiscard]] std::string strip_url_port(std::string_view url);

@@ -3,25 +3,13 @@
 #include <algorithm>
 
 #include "issuer/crypto/jose/jws.h"
+#include "issuer/provisioners/jwk/audiences.h"
 #include "issuer/provisioners/k8ssa/k8ssa_provisioner.h"
 
 namespace keystep::provisioners {
 namespace {
 
 Error refused(const std::string& why) { return {Errc::unauthenticated, why}; }
-
-std::vector<std::string> audiences_of(const nlohmann::json& claims) {
-  std::vector<std::string> out;
-  auto aud = claims.find("aud");
-  if (aud == claims.end()) return out;
-  if (aud->is_string()) out.push_back(aud->get<std::string>());
-  if (aud->is_array()) {
-    for (const auto& a : *aud) {
-      if (a.is_string()) out.push_back(a.get<std::string>());
-    }
-  }
-  return out;
-}
 
 // string_at reads claims[a][b]... as a string, "" when absent.
 std::string string_at(const nlohmann::json& j, std::initializer_list<const char*> path) {
@@ -112,7 +100,7 @@ Result<ServiceAccountIdentity> JwksVerifier::review(std::string_view token, cons
     return tl::unexpected(refused("token issuer is not the API server's service-account issuer"));
   }
   ServiceAccountIdentity identity;
-  for (const auto& a : audiences_of(*claims)) {
+  for (const auto& a : audience_claim(*claims)) {
     if (std::find(audiences.begin(), audiences.end(), a) != audiences.end()) identity.audiences.push_back(a);
   }
   if (identity.audiences.empty()) return tl::unexpected(refused("token audiences are invalid"));
