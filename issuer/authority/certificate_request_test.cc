@@ -49,6 +49,23 @@ class FlakyStore : public storage::Store {
   Result<std::size_t> collect_used_tokens(common::TimePoint now) override { return inner_.collect_used_tokens(now); }
   Status add_nonce(std::string_view n, common::TimePoint until) override { return inner_.add_nonce(n, until); }
   Result<bool> consume_nonce(std::string_view n, common::TimePoint now) override { return inner_.consume_nonce(n, now); }
+  Status insert_acme_objects(const std::vector<storage::AcmeObject>& objects) override {
+    return inner_.insert_acme_objects(objects);
+  }
+  Result<std::optional<storage::AcmeObject>> find_acme_object(storage::AcmeKind kind, std::string_view id) override {
+    return inner_.find_acme_object(kind, id);
+  }
+  Result<std::optional<storage::AcmeObject>> find_acme_object_by_lookup(storage::AcmeKind kind,
+                                                                        std::string_view lookup) override {
+    return inner_.find_acme_object_by_lookup(kind, lookup);
+  }
+  Result<std::vector<storage::AcmeObject>> list_acme_objects(storage::AcmeKind kind, std::string_view key,
+                                                             bool by_parent = false) override {
+    return inner_.list_acme_objects(kind, key, by_parent);
+  }
+  Result<std::int64_t> update_acme_object(const storage::AcmeObject& object) override {
+    return inner_.update_acme_object(object);
+  }
   Status revoke(const storage::RevocationRecord& r) override { return inner_.revoke(r); }
   Result<std::optional<storage::RevocationRecord>> find_revocation(std::string_view s) override {
     return inner_.find_revocation(s);

@@ -66,6 +66,27 @@ CREATE TABLE acme_nonces (
 ) STRICT;
 CREATE INDEX acme_nonces_expires_at ON acme_nonces (expires_at);
 )sql"},
+    // lookup is NULL, never '', when an object has none: the unique index
+    // skips NULLs. No CHECK on kind, so a new kind needs no table rebuild.
+    {3, "acme objects", R"sql(
+CREATE TABLE acme_objects (
+  kind        TEXT NOT NULL,
+  id          TEXT NOT NULL,
+  provisioner TEXT NOT NULL,
+  owner       TEXT NOT NULL,
+  parent      TEXT NOT NULL,
+  lookup      TEXT CHECK (lookup <> ''),
+  status      TEXT NOT NULL,
+  document    TEXT NOT NULL,
+  version     INTEGER NOT NULL,
+  created_at  INTEGER NOT NULL,
+  expires_at  INTEGER,
+  PRIMARY KEY (kind, id)
+) STRICT;
+CREATE UNIQUE INDEX acme_objects_lookup_key ON acme_objects (kind, lookup) WHERE lookup IS NOT NULL;
+CREATE INDEX acme_objects_owner ON acme_objects (kind, owner);
+CREATE INDEX acme_objects_parent ON acme_objects (kind, parent);
+)sql"},
 };
 
 constexpr Migration kPostgres[] = {
@@ -124,6 +145,26 @@ CREATE TABLE acme_nonces (
   expires_at BIGINT NOT NULL
 );
 CREATE INDEX acme_nonces_expires_at ON acme_nonces (expires_at);
+)sql"},
+    // document is TEXT, not JSONB, so it reads back byte for byte.
+    {3, "acme objects", R"sql(
+CREATE TABLE acme_objects (
+  kind        TEXT NOT NULL,
+  id          TEXT NOT NULL,
+  provisioner TEXT NOT NULL,
+  owner       TEXT NOT NULL,
+  parent      TEXT NOT NULL,
+  lookup      TEXT CHECK (lookup <> ''),
+  status      TEXT NOT NULL,
+  document    TEXT NOT NULL,
+  version     BIGINT NOT NULL,
+  created_at  BIGINT NOT NULL,
+  expires_at  BIGINT,
+  PRIMARY KEY (kind, id)
+);
+CREATE UNIQUE INDEX acme_objects_lookup_key ON acme_objects (kind, lookup) WHERE lookup IS NOT NULL;
+CREATE INDEX acme_objects_owner ON acme_objects (kind, owner);
+CREATE INDEX acme_objects_parent ON acme_objects (kind, parent);
 )sql"},
 };
 

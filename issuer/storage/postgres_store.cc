@@ -89,6 +89,40 @@ constexpr const char* kCertificateColumns =
     "serial, subject, sans::text, not_before, not_after, key_type, issuer_fingerprint, provisioner, requester, "
     "source, request_id, fingerprint, pem, created_at";
 constexpr const char* kRevocationColumns = "serial, reason_code, reason, revoked_at, actor, expires_at";
+constexpr const char* kAcmeObjectColumns =
+    "kind, id, provisioner, owner, parent, lookup, status, document, version, created_at, expires_at";
+
+Param null() { return Param{"", /*is_null=*/true}; }
+// A lookup of "" is NULL: acme_objects_lookup_key skips NULLs, so objects
+// without one never clash.
+Param text_or_null(std::string_view value) { return value.empty() ? null() : text(value); }
+Param seconds_or_null(const std::optional<common::TimePoint>& t) { return t ? seconds(*t) : null(); }
+
+Result<AcmeObject> read_acme_object(const PGresult* r, int row) {
+  auto kind = parse_acme_kind(value(r, row, 0));
+  auto version = int_value(r, row, 8);
+  auto created_at = int_value(r, row, 9);
+  if (!kind) return tl::unexpected(kind.error());
+  if (!version) return tl::unexpected(version.error());
+  if (!created_at) return tl::unexpected(created_at.error());
+  AcmeObject o;
+  o.kind = *kind;
+  o.id = value(r, row, 1);
+  o.provisioner = value(r, row, 2);
+  o.owner = value(r, row, 3);
+  o.parent = value(r, row, 4);
+  o.lookup = value(r, row, 5);  // NULL reads as ""
+  o.status = value(r, row, 6);
+  o.document = value(r, row, 7);
+  o.version = *version;
+  o.created_at = from_unix_seconds(*created_at);
+  if (!PQgetisnull(r, row, 10)) {
+    auto expires_at = int_value(r, row, 10);
+    if (!expires_at) return tl::unexpected(expires_at.error());
+    o.expires_at = from_unix_seconds(*expires_at);
+  }
+  return o;
+}
 
 }  // namespace
 
@@ -260,6 +294,97 @@ Result<bool> PostgresStore::consume_nonce(std::string_view nonce, common::TimePo
   auto count = parse_int64(PQcmdTuples(done->get()));
   if (!count) return tl::unexpected(count.error());
   return *count == 1;
+}
+
+Status PostgresStore::insert_acme_objects(const std::vector<AcmeObject>& objects) {
+  if (auto checked = check_acme_objects(objects); !checked) return checked;
+  if (objects.empty()) return ok();
+  // One multi-row INSERT: a single statement, so all rows or none.
+  std::string sql =
+      "INSERT INTO acme_objects (kind, id, provisioner, owner, parent, lookup, status, document, version, "
+      "created_at, expires_at) VALUES ";
+  std::vector<Param> params;
+  for (const AcmeObject& o : objects) {
+    std::vector<Param> row = {text(acme_kind_name(o.kind)), text(o.id), text(o.provisioner), text(o.owner),
+                              text(o.parent), text_or_null(o.lookup), text(o.status), text(o.document),
+                              integer(1), seconds(o.created_at), seconds_or_null(o.expires_at)};
+    sql += params.empty() ? "(" : ", (";
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      params.push_back(std::move(row[i]));
+      sql += (i == 0 ? "$" : ", $") + std::to_string(params.size());
+    }
+    sql += ")";
+  }
+  auto done = exec(sql.c_str(), params,
+                   objects.size() == 1 ? "recording " + describe_acme_object(objects[0].kind, objects[0].id)
+                                       : "recording acme objects");
+  if (!done) return tl::unexpected(done.error());
+  return ok();
+}
+
+Result<std::optional<AcmeObject>> PostgresStore::find_one_acme_object(const char* sql, AcmeKind kind,
+                                                                      std::string_view key) {
+  auto result = exec(sql, {text(acme_kind_name(kind)), text(key)}, "finding " + describe_acme_object(kind, key));
+  if (!result) return tl::unexpected(result.error());
+  if (PQntuples(result->get()) == 0) return std::optional<AcmeObject>();
+  auto object = read_acme_object(result->get(), 0);
+  if (!object) return tl::unexpected(object.error());
+  return std::optional<AcmeObject>(std::move(*object));
+}
+
+Result<std::optional<AcmeObject>> PostgresStore::find_acme_object(AcmeKind kind, std::string_view id) {
+  static const std::string sql =
+      std::string("SELECT ") + kAcmeObjectColumns + " FROM acme_objects WHERE kind = $1 AND id = $2";
+  return find_one_acme_object(sql.c_str(), kind, id);
+}
+
+Result<std::optional<AcmeObject>> PostgresStore::find_acme_object_by_lookup(AcmeKind kind, std::string_view lookup) {
+  static const std::string sql =
+      std::string("SELECT ") + kAcmeObjectColumns + " FROM acme_objects WHERE kind = $1 AND lookup = $2";
+  return find_one_acme_object(sql.c_str(), kind, lookup);
+}
+
+Result<std::vector<AcmeObject>> PostgresStore::list_acme_objects(AcmeKind kind, std::string_view key,
+                                                                 bool by_parent) {
+  static const std::string by_owner_sql = std::string("SELECT ") + kAcmeObjectColumns +
+                                          " FROM acme_objects WHERE kind = $1 AND owner = $2 ORDER BY created_at, id";
+  static const std::string by_parent_sql =
+      std::string("SELECT ") + kAcmeObjectColumns +
+      " FROM acme_objects WHERE kind = $1 AND parent = $2 ORDER BY created_at, id";
+  auto result = exec(by_parent ? by_parent_sql.c_str() : by_owner_sql.c_str(), {text(acme_kind_name(kind)), text(key)},
+                     "listing acme objects");
+  if (!result) return tl::unexpected(result.error());
+  std::vector<AcmeObject> out;
+  for (int row = 0; row < PQntuples(result->get()); ++row) {
+    auto object = read_acme_object(result->get(), row);
+    if (!object) return tl::unexpected(object.error());
+    out.push_back(std::move(*object));
+  }
+  return out;
+}
+
+Result<std::int64_t> PostgresStore::update_acme_object(const AcmeObject& o) {
+  const std::string what = "updating " + describe_acme_object(o.kind, o.id);
+  // One statement compares and swaps. Under READ COMMITTED a concurrent
+  // update of the row waits for the first to commit, then re-checks the
+  // version against the new row: exactly one of them changes it.
+  auto updated = exec(
+      "UPDATE acme_objects SET status = $1, lookup = $2, document = $3, expires_at = $4, version = version + 1 "
+      "WHERE kind = $5 AND id = $6 AND version = $7 RETURNING version",
+      {text(o.status), text_or_null(o.lookup), text(o.document), seconds_or_null(o.expires_at),
+       text(acme_kind_name(o.kind)), text(o.id), integer(o.version)},
+      what);
+  if (!updated) return tl::unexpected(updated.error());
+  if (PQntuples(updated->get()) == 1) return int_value(updated->get(), 0, 0);
+  // Nothing changed. ACME objects are never deleted, so a row that exists
+  // now existed then: its version moved on.
+  auto current = exec("SELECT version FROM acme_objects WHERE kind = $1 AND id = $2",
+                      {text(acme_kind_name(o.kind)), text(o.id)}, what);
+  if (!current) return tl::unexpected(current.error());
+  if (PQntuples(current->get()) == 0) return fail(Errc::not_found, describe_acme_object(o.kind, o.id) + " not found");
+  return fail(Errc::failed_precondition, describe_acme_object(o.kind, o.id) + " is at version " +
+                                             std::string(value(current->get(), 0, 0)) + ", not " +
+                                             std::to_string(o.version));
 }
 
 Status PostgresStore::revoke(const RevocationRecord& r) {

@@ -34,6 +34,13 @@ class PostgresStore final : public Store {
   [[nodiscard]] Result<std::size_t> collect_used_tokens(common::TimePoint now) override;
   [[nodiscard]] Status add_nonce(std::string_view nonce, common::TimePoint expires_at) override;
   [[nodiscard]] Result<bool> consume_nonce(std::string_view nonce, common::TimePoint now) override;
+  [[nodiscard]] Status insert_acme_objects(const std::vector<AcmeObject>& objects) override;
+  [[nodiscard]] Result<std::optional<AcmeObject>> find_acme_object(AcmeKind kind, std::string_view id) override;
+  [[nodiscard]] Result<std::optional<AcmeObject>> find_acme_object_by_lookup(AcmeKind kind,
+                                                                             std::string_view lookup) override;
+  [[nodiscard]] Result<std::vector<AcmeObject>> list_acme_objects(AcmeKind kind, std::string_view key,
+                                                                  bool by_parent = false) override;
+  [[nodiscard]] Result<std::int64_t> update_acme_object(const AcmeObject& object) override;
   [[nodiscard]] Status revoke(const RevocationRecord& record) override;
   [[nodiscard]] Result<std::optional<RevocationRecord>> find_revocation(std::string_view serial) override;
   [[nodiscard]] Result<std::vector<RevocationRecord>> list_revocations(common::TimePoint expired_before) override;
@@ -57,6 +64,8 @@ class PostgresStore final : public Store {
   [[nodiscard]] Result<PgResultPtr> exec(const char* sql, const std::vector<Param>& params, std::string_view what);
   [[nodiscard]] Status migrate(const common::Clock& clock);
   [[nodiscard]] Result<std::optional<CertificateRecord>> find_one_certificate(const char* sql, std::string_view key);
+  [[nodiscard]] Result<std::optional<AcmeObject>> find_one_acme_object(const char* sql, AcmeKind kind,
+                                                                       std::string_view key);
 
   std::unique_ptr<PostgresPool> pool_;
 };

@@ -1,6 +1,7 @@
 #include "issuer/storage/record_codec.h"
 
 #include <charconv>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -39,6 +40,52 @@ Status check_revocation(const RevocationRecord& record) {
   if (record.reason_code < 0 || record.reason_code > 10 || record.reason_code == 7) {
     return fail(Errc::invalid_argument,
                 "revocation reason code " + std::to_string(record.reason_code) + " is not an RFC 5280 CRLReason");
+  }
+  return ok();
+}
+
+namespace {
+
+constexpr std::pair<AcmeKind, std::string_view> kAcmeKindNames[] = {
+    {AcmeKind::account, "account"},
+    {AcmeKind::order, "order"},
+    {AcmeKind::authorization, "authorization"},
+    {AcmeKind::eab_binding, "eab_binding"},
+};
+
+}  // namespace
+
+std::string_view acme_kind_name(AcmeKind kind) {
+  for (const auto& [k, name] : kAcmeKindNames) {
+    if (k == kind) return name;
+  }
+  return "unknown";
+}
+
+Result<AcmeKind> parse_acme_kind(std::string_view name) {
+  for (const auto& [kind, n] : kAcmeKindNames) {
+    if (n == name) return kind;
+  }
+  return fail(Errc::internal, "acme_objects.kind: unknown kind \"" + std::string(name) + "\"");
+}
+
+std::string describe_acme_object(AcmeKind kind, std::string_view id) {
+  return "acme " + std::string(acme_kind_name(kind)) + " " + std::string(id);
+}
+
+Status check_acme_objects(const std::vector<AcmeObject>& objects) {
+  if (objects.size() > kMaxAcmeObjectsPerInsert) {
+    return fail(Errc::invalid_argument, "more than " + std::to_string(kMaxAcmeObjectsPerInsert) +
+                                            " acme objects in one insert");
+  }
+  for (const AcmeObject& o : objects) {
+    if (acme_kind_name(o.kind) == "unknown") {
+      return fail(Errc::invalid_argument,
+                  "acme object kind " + std::to_string(static_cast<int>(o.kind)) + " is unknown");
+    }
+    if (o.id.empty()) {
+      return fail(Errc::invalid_argument, "acme " + std::string(acme_kind_name(o.kind)) + " id is empty");
+    }
   }
   return ok();
 }

@@ -39,6 +39,8 @@ std::string_view column_text(sqlite3_stmt* stmt, int i) {
 constexpr const char* kCertificateColumns =
     "serial, subject, sans, not_before, not_after, key_type, issuer_fingerprint, provisioner, requester, source, "
     "request_id, fingerprint, pem, created_at";
+constexpr const char* kAcmeObjectColumns =
+    "kind, id, provisioner, owner, parent, lookup, status, document, version, created_at, expires_at";
 
 }  // namespace
 
@@ -71,6 +73,13 @@ class SqliteStore::Statement {
   Statement& bind_null(int index) {
     sqlite3_bind_null(stmt_, index);
     return *this;
+  }
+  // bind_or_null binds "" or nullopt as NULL.
+  Statement& bind_or_null(int index, std::string_view text) {
+    return text.empty() ? bind_null(index) : bind(index, text);
+  }
+  Statement& bind_or_null(int index, std::optional<std::int64_t> value) {
+    return value ? bind(index, *value) : bind_null(index);
   }
   // step returns true while there is a row.
   [[nodiscard]] Result<bool> step(std::string_view what) {
@@ -279,6 +288,152 @@ Result<bool> SqliteStore::consume_nonce(std::string_view nonce, common::TimePoin
   auto done = stmt->step("using a nonce");
   if (!done) return tl::unexpected(done.error());
   return sqlite3_changes(db_.get()) == 1;
+}
+
+Status SqliteStore::in_transaction(std::string_view what, const std::function<Status()>& body) {
+  int rc = sqlite3_exec(db_.get(), "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return tl::unexpected(sqlite_error(db_.get(), rc, what));
+  Status done = body();
+  if (done) {
+    rc = sqlite3_exec(db_.get(), "COMMIT", nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) return ok();
+    done = tl::unexpected(sqlite_error(db_.get(), rc, what));
+  }
+  // Best effort: the error reported is the cause, and SQLite may have
+  // rolled back already.
+  if (sqlite3_get_autocommit(db_.get()) == 0) (void)sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  return done;
+}
+
+namespace {
+
+std::optional<std::int64_t> optional_seconds(const std::optional<common::TimePoint>& t) {
+  if (!t) return std::nullopt;
+  return to_unix_seconds(*t);
+}
+
+Result<AcmeObject> read_acme_object(sqlite3_stmt* s) {
+  auto kind = parse_acme_kind(column_text(s, 0));
+  if (!kind) return tl::unexpected(kind.error());
+  AcmeObject o;
+  o.kind = *kind;
+  o.id = column_text(s, 1);
+  o.provisioner = column_text(s, 2);
+  o.owner = column_text(s, 3);
+  o.parent = column_text(s, 4);
+  o.lookup = column_text(s, 5);  // NULL reads as ""
+  o.status = column_text(s, 6);
+  o.document = column_text(s, 7);
+  o.version = sqlite3_column_int64(s, 8);
+  o.created_at = from_unix_seconds(sqlite3_column_int64(s, 9));
+  if (sqlite3_column_type(s, 10) != SQLITE_NULL) o.expires_at = from_unix_seconds(sqlite3_column_int64(s, 10));
+  return o;
+}
+
+}  // namespace
+
+Status SqliteStore::insert_acme_objects(const std::vector<AcmeObject>& objects) {
+  if (auto checked = check_acme_objects(objects); !checked) return checked;
+  if (objects.empty()) return ok();
+  std::lock_guard lock(mu_);
+  return in_transaction("recording acme objects", [&]() -> Status {
+    for (const AcmeObject& o : objects) {
+      auto stmt = prepare(
+          "INSERT INTO acme_objects (kind, id, provisioner, owner, parent, lookup, status, document, version, "
+          "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)");
+      if (!stmt) return tl::unexpected(stmt.error());
+      // A lookup of "" is NULL: acme_objects_lookup_key skips NULLs, so
+      // objects without one never clash.
+      stmt->bind(1, acme_kind_name(o.kind)).bind(2, o.id).bind(3, o.provisioner).bind(4, o.owner);
+      stmt->bind(5, o.parent).bind_or_null(6, o.lookup).bind(7, o.status).bind(8, o.document);
+      stmt->bind(9, to_unix_seconds(o.created_at)).bind_or_null(10, optional_seconds(o.expires_at));
+      auto done = stmt->step("recording " + describe_acme_object(o.kind, o.id));
+      if (!done) return tl::unexpected(done.error());
+    }
+    return ok();
+  });
+}
+
+Result<std::optional<AcmeObject>> SqliteStore::find_one_acme_object(const char* sql, AcmeKind kind,
+                                                                    std::string_view key) {
+  std::lock_guard lock(mu_);
+  auto stmt = prepare(sql);
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->bind(1, acme_kind_name(kind)).bind(2, key);
+  auto row = stmt->step("finding " + describe_acme_object(kind, key));
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return std::optional<AcmeObject>();
+  auto object = read_acme_object(stmt->get());
+  if (!object) return tl::unexpected(object.error());
+  return std::optional<AcmeObject>(std::move(*object));
+}
+
+Result<std::optional<AcmeObject>> SqliteStore::find_acme_object(AcmeKind kind, std::string_view id) {
+  static const std::string sql =
+      std::string("SELECT ") + kAcmeObjectColumns + " FROM acme_objects WHERE kind = ? AND id = ?";
+  return find_one_acme_object(sql.c_str(), kind, id);
+}
+
+Result<std::optional<AcmeObject>> SqliteStore::find_acme_object_by_lookup(AcmeKind kind, std::string_view lookup) {
+  static const std::string sql =
+      std::string("SELECT ") + kAcmeObjectColumns + " FROM acme_objects WHERE kind = ? AND lookup = ?";
+  return find_one_acme_object(sql.c_str(), kind, lookup);
+}
+
+Result<std::vector<AcmeObject>> SqliteStore::list_acme_objects(AcmeKind kind, std::string_view key,
+                                                               bool by_parent) {
+  static const std::string by_owner_sql = std::string("SELECT ") + kAcmeObjectColumns +
+                                          " FROM acme_objects WHERE kind = ? AND owner = ? ORDER BY created_at, id";
+  static const std::string by_parent_sql = std::string("SELECT ") + kAcmeObjectColumns +
+                                           " FROM acme_objects WHERE kind = ? AND parent = ? ORDER BY created_at, id";
+  std::lock_guard lock(mu_);
+  auto stmt = prepare(by_parent ? by_parent_sql.c_str() : by_owner_sql.c_str());
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->bind(1, acme_kind_name(kind)).bind(2, key);
+  std::vector<AcmeObject> out;
+  while (true) {
+    auto row = stmt->step("listing acme objects");
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) break;
+    auto object = read_acme_object(stmt->get());
+    if (!object) return tl::unexpected(object.error());
+    out.push_back(std::move(*object));
+  }
+  return out;
+}
+
+Result<std::int64_t> SqliteStore::update_acme_object(const AcmeObject& o) {
+  const std::string what = "updating " + describe_acme_object(o.kind, o.id);
+  std::lock_guard lock(mu_);
+  {
+    // One statement compares and swaps: atomic against other connections.
+    auto stmt = prepare(
+        "UPDATE acme_objects SET status = ?, lookup = ?, document = ?, expires_at = ?, version = version + 1 "
+        "WHERE kind = ? AND id = ? AND version = ? RETURNING version");
+    if (!stmt) return tl::unexpected(stmt.error());
+    stmt->bind(1, o.status).bind_or_null(2, o.lookup).bind(3, o.document);
+    stmt->bind_or_null(4, optional_seconds(o.expires_at));
+    stmt->bind(5, acme_kind_name(o.kind)).bind(6, o.id).bind(7, o.version);
+    auto row = stmt->step(what);
+    if (!row) return tl::unexpected(row.error());
+    if (*row) {
+      std::int64_t version = sqlite3_column_int64(stmt->get(), 0);
+      auto done = stmt->step(what);
+      if (!done) return tl::unexpected(done.error());
+      return version;
+    }
+  }
+  // Nothing changed. ACME objects are never deleted, so a row that exists
+  // now existed then: its version moved on.
+  auto stmt = prepare("SELECT version FROM acme_objects WHERE kind = ? AND id = ?");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->bind(1, acme_kind_name(o.kind)).bind(2, o.id);
+  auto row = stmt->step(what);
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return fail(Errc::not_found, describe_acme_object(o.kind, o.id) + " not found");
+  return fail(Errc::failed_precondition, describe_acme_object(o.kind, o.id) + " is at version " +
+                                             std::to_string(sqlite3_column_int64(stmt->get(), 0)) + ", not " +
+                                             std::to_string(o.version));
 }
 
 Status SqliteStore::revoke(const RevocationRecord& r) {

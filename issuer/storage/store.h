@@ -59,6 +59,33 @@ struct CrlRecord {
   std::string der;
 };
 
+// AcmeKind names the kinds of ACME state the Store keeps.
+enum class AcmeKind {
+  account,        // lookup: "<provisioner>/<account key thumbprint>", unique: one account per key
+  order,          // owner: the account id
+  authorization,  // owner: the account id; parent: the order id
+  eab_binding,    // id: "<provisioner>/<EAB key id>"; its existence means the key is used up
+};
+
+// AcmeObject is one ACME account, order, authorization or EAB binding. The
+// protocol's fields live in `document` (JSON, owned by issuer/acme); the
+// columns are what the Store searches on and what makes replicas safe:
+// every update names the version it read and fails if another request
+// (on any replica) changed the object since (compare-and-swap).
+struct AcmeObject {
+  AcmeKind kind = AcmeKind::account;
+  std::string id;           // unique per kind; random base64url made by the caller
+  std::string provisioner;  // the ACME provisioner's name
+  std::string owner;        // the account id ("" for an account or an EAB binding)
+  std::string parent;       // an authorization's order id ("" otherwise)
+  std::string lookup;       // unique per kind when non-empty (an account's key); "" for none
+  std::string status;       // "valid", "pending", "ready", ...
+  std::string document;     // JSON text
+  std::int64_t version = 0; // set by the Store: 1 on insert, +1 per update
+  common::TimePoint created_at;
+  std::optional<common::TimePoint> expires_at;  // orders and authorizations; none for accounts
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -87,6 +114,26 @@ class Store {
   // consume_nonce uses a nonce up: true when it was issued (by any replica)
   // and not used or expired at `now`; it can never succeed twice.
   [[nodiscard]] virtual Result<bool> consume_nonce(std::string_view nonce, common::TimePoint now) = 0;
+
+  // insert_acme_objects inserts the objects in one transaction (an order
+  // with its authorizations), each with version 1; already_exists when an
+  // id or a lookup of the same kind is taken, and then nothing is inserted.
+  [[nodiscard]] virtual Status insert_acme_objects(const std::vector<AcmeObject>& objects) = 0;
+  [[nodiscard]] virtual Result<std::optional<AcmeObject>> find_acme_object(AcmeKind kind, std::string_view id) = 0;
+  // find_acme_object_by_lookup finds the object of that kind whose lookup is `lookup`.
+  [[nodiscard]] virtual Result<std::optional<AcmeObject>> find_acme_object_by_lookup(AcmeKind kind,
+                                                                                     std::string_view lookup) = 0;
+  // list_acme_objects returns the objects of a kind whose owner (or, with
+  // by_parent, whose parent) is `key`, oldest first (then by id).
+  [[nodiscard]] virtual Result<std::vector<AcmeObject>> list_acme_objects(AcmeKind kind, std::string_view key,
+                                                                          bool by_parent = false) = 0;
+  // update_acme_object replaces status, lookup, document and expires_at of
+  // the object (kind, id) if its stored version is still object.version,
+  // and returns the new version (object.version + 1). failed_precondition
+  // when another update came first (read again and retry, or give up);
+  // not_found when there is no such object; already_exists when the new
+  // lookup is another object's.
+  [[nodiscard]] virtual Result<std::int64_t> update_acme_object(const AcmeObject& object) = 0;
 
   // revoke records a revocation; already_exists if the serial is revoked.
   [[nodiscard]] virtual Status revoke(const RevocationRecord& record) = 0;

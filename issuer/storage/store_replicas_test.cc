@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <barrier>
 #include <set>
 #include <thread>
 
@@ -109,6 +110,102 @@ TEST_CASE("an ACME nonce from one replica is good once on any replica, even when
     if (r && *r) ++accepted;
   });
   CHECK(accepted == 1);
+}
+
+TEST_CASE("replicas racing to update one ACME object: one wins per version", "[storage][replicas][acme]") {
+  auto db = fresh_database(BACKEND);
+  INFO("backend: " << db.backend);
+  common::FakeClock clock(kT0);
+  auto a = open_or_throw(db, clock);
+  auto b = open_or_throw(db, clock);
+  std::vector<Store*> replicas = {a.get(), b.get()};
+
+  AcmeObject order;
+  order.kind = AcmeKind::order;
+  order.id = "order-race";
+  order.owner = "acct-1";
+  order.status = "pending";
+  order.document = "{}";
+  order.created_at = kT0;
+  REQUIRE_OK(a->insert_acme_objects({order}));
+
+  // Every round, all threads read the object before any of them writes
+  // (the barrier), so they all hold the same version and one may win.
+  constexpr int kThreads = 8;
+  constexpr int kRounds = 5;
+  std::barrier round(kThreads);
+  std::vector<std::atomic<int>> won(kRounds);
+  std::vector<std::atomic<int>> lost(kRounds);
+  std::atomic<int> other_errors{0};
+  std::vector<std::string> winners(kRounds);
+  run_together(kThreads, [&](int t) {
+    Store* store = replicas[static_cast<std::size_t>(t % 2)];
+    for (int r = 0; r < kRounds; ++r) {
+      auto read = store->find_acme_object(AcmeKind::order, "order-race");
+      round.arrive_and_wait();
+      if (read && read->has_value()) {
+        AcmeObject mine = **read;
+        mine.status = "round-" + std::to_string(r);
+        mine.document = "{\"thread\":" + std::to_string(t) + "}";
+        auto updated = store->update_acme_object(mine);
+        if (updated && *updated == mine.version + 1) {
+          ++won[static_cast<std::size_t>(r)];
+          winners[static_cast<std::size_t>(r)] = mine.document;  // one writer per round when correct
+        } else if (!updated && updated.error().code == Errc::failed_precondition) {
+          ++lost[static_cast<std::size_t>(r)];
+        } else {
+          ++other_errors;
+        }
+      } else {
+        ++other_errors;
+      }
+      round.arrive_and_wait();
+    }
+  });
+  CHECK(other_errors == 0);
+  for (int r = 0; r < kRounds; ++r) {
+    INFO("round " << r);
+    CHECK(won[static_cast<std::size_t>(r)] == 1);
+    CHECK(lost[static_cast<std::size_t>(r)] == kThreads - 1);
+  }
+  auto final_state = b->find_acme_object(AcmeKind::order, "order-race");
+  REQUIRE_OK(final_state);
+  REQUIRE(final_state->has_value());
+  CHECK((*final_state)->version == 1 + kRounds);
+  CHECK((*final_state)->status == "round-" + std::to_string(kRounds - 1));
+  CHECK((*final_state)->document == winners.back());
+}
+
+TEST_CASE("replicas racing to create an ACME account for one key: exactly one succeeds", "[storage][replicas][acme]") {
+  auto db = fresh_database(BACKEND);
+  INFO("backend: " << db.backend);
+  common::FakeClock clock(kT0);
+  auto a = open_or_throw(db, clock);
+  auto b = open_or_throw(db, clock);
+  std::vector<Store*> replicas = {a.get(), b.get()};
+
+  std::atomic<int> created{0};
+  std::atomic<int> refused{0};
+  run_together(6, [&](int t) {
+    AcmeObject account;
+    account.kind = AcmeKind::account;
+    account.id = "acct-" + std::to_string(t);
+    account.lookup = "acme/same-key";
+    account.status = "valid";
+    account.document = "{}";
+    account.created_at = kT0;
+    auto r = replicas[static_cast<std::size_t>(t % 2)]->insert_acme_objects({account});
+    if (r) {
+      ++created;
+    } else if (r.error().code == Errc::already_exists) {
+      ++refused;
+    }
+  });
+  CHECK(created == 1);
+  CHECK(refused == 5);
+  auto found = a->find_acme_object_by_lookup(AcmeKind::account, "acme/same-key");
+  REQUIRE_OK(found);
+  CHECK(found->has_value());
 }
 
 TEST_CASE("serials and CertificateRequest UIDs never collide across replicas", "[storage][replicas]") {

@@ -39,6 +39,48 @@ RevocationRecord make_revocation(const std::string& serial, common::TimePoint re
   return RevocationRecord{serial, 1, "key compromise", revoked_at, "admin/alice", expires_at};
 }
 
+AcmeObject make_acme(AcmeKind kind, const std::string& id, const std::string& owner = "",
+                     const std::string& parent = "", common::TimePoint created_at = kT0) {
+  AcmeObject o;
+  o.kind = kind;
+  o.id = id;
+  o.provisioner = "acme";
+  o.owner = owner;
+  o.parent = parent;
+  o.status = "pending";
+  o.document = R"({"status":"pending","id":")" + id + R"("})";
+  o.created_at = created_at;
+  if (kind == AcmeKind::order || kind == AcmeKind::authorization) o.expires_at = created_at + 24h;
+  return o;
+}
+
+AcmeObject make_account(const std::string& id, const std::string& lookup) {
+  AcmeObject o = make_acme(AcmeKind::account, id);
+  o.lookup = lookup;
+  o.status = "valid";
+  return o;
+}
+
+std::vector<std::string> ids(const std::vector<AcmeObject>& objects) {
+  std::vector<std::string> out;
+  for (const auto& o : objects) out.push_back(o.id);
+  return out;
+}
+
+void check_same_acme(const AcmeObject& got, const AcmeObject& want) {
+  CHECK(got.kind == want.kind);
+  CHECK(got.id == want.id);
+  CHECK(got.provisioner == want.provisioner);
+  CHECK(got.owner == want.owner);
+  CHECK(got.parent == want.parent);
+  CHECK(got.lookup == want.lookup);
+  CHECK(got.status == want.status);
+  CHECK(got.document == want.document);
+  CHECK(got.version == want.version);
+  CHECK(got.created_at == want.created_at);
+  CHECK(got.expires_at == want.expires_at);
+}
+
 #define BACKEND GENERATE(as<std::string>{}, "sqlite", "postgres")
 
 TEST_CASE("a recorded certificate reads back with every field", "[storage]") {
@@ -186,6 +228,261 @@ TEST_CASE("an ACME nonce is used once, only while valid, and expired ones are co
   REQUIRE_OK(store->add_nonce("n-4", kT0 + 1h));
   CHECK(store->collect_used_tokens(kT0).value() == 1);  // n-3; n-2 and n-4 still valid
   CHECK(store->consume_nonce("n-4", kT0).value());
+}
+
+TEST_CASE("an ACME object reads back with every field", "[storage][acme]") {
+  auto db = fresh_database(BACKEND);
+  INFO("backend: " << db.backend);
+  common::FakeClock clock(kT0);
+  auto store = open_or_throw(db, clock);
+
+  AcmeObject account = make_account("acct-1", "acme/thumb-1");
+  account.version = 7;  // ignored: the Store sets 1
+  REQUIRE_FALSE(account.expires_at.has_value());
+  AcmeObject order = make_acme(AcmeKind::order, "order-1", "acct-1", "", kT0 + 1s);
+  order.document = "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"quote'\\\"\u00e9.internal\"}]}\n";
+  AcmeObject authz = make_acme(AcmeKind::authorization, "authz-1", "acct-1", "order-1", kT0 + 2s);
+  AcmeObject binding = make_acme(AcmeKind::eab_binding, "acme/kid-1");
+  binding.document = "";
+  REQUIRE_OK(store->insert_acme_objects({account}));
+  REQUIRE_OK(store->insert_acme_objects({order, authz, binding}));
+
+  for (AcmeObject want : {account, order, authz, binding}) {
+    INFO("acme object " << want.id);
+    want.version = 1;
+    auto found = store->find_acme_object(want.kind, want.id);
+    REQUIRE_OK(found);
+    REQUIRE(found->has_value());
+    check_same_acme(**found, want);
+  }
+  // Only the account has a lookup; "" is stored as NULL.
+  CHECK(db.query("SELECT count(*) FROM acme_objects WHERE lookup IS NULL") == "3");
+  CHECK(db.query("SELECT kind FROM acme_objects WHERE id = 'authz-1'") == "authorization");
+
+  auto by_lookup = store->find_acme_object_by_lookup(AcmeKind::account, "acme/thumb-1");
+  REQUIRE_OK(by_lookup);
+  REQUIRE(by_lookup->has_value());
+  CHECK((*by_lookup)->id == "acct-1");
+  CHECK(store->find_acme_object_by_lookup(AcmeKind::order, "acme/thumb-1").value() == std::nullopt);
+  CHECK(store->find_acme_object_by_lookup(AcmeKind::account, "acme/thumb-2").value() == std::nullopt);
+  CHECK(store->find_acme_object_by_lookup(AcmeKind::order, "").value() == std::nullopt);
+  CHECK(store->find_acme_object(AcmeKind::order, "acct-1").value() == std::nullopt);
+  CHECK(store->find_acme_object(AcmeKind::account, "acct-9").value() == std::nullopt);
+}
+
+TEST_CASE("an ACME id or lookup taken within its kind fails with already_exists", "[storage][acme]") {
+  auto db = fresh_database(BACKEND);
+  INFO("backend: " << db.backend);
+  common::FakeClock clock(kT0);
+  auto store = open_or_throw(db, clock);
+
+  REQUIRE_OK(store->insert_acme_objects({make_account("acct-1", "acme/thumb-1")}));
+  auto same_id = store->insert_acme_objects({make_account("acct-1", "acme/thumb-2")});
+  REQUIRE_FALSE(same_id);
+  CHECK(same_id.error().code == Errc::already_exists);
+  auto same_lookup = store->insert_acme_objects({make_account("acct-2", "acme/thumb-1")});
+  REQUIRE_FALSE(same_lookup);
+  CHECK(same_lookup.error().code == Errc::already_exists);
+  CHECK(store->find_acme_object(AcmeKind::account, "acct-2").value() == std::nullopt);
+  CHECK(store->find_acme_object_by_lookup(AcmeKind::account, "acme/thumb-1").value()->id == "acct-1");
+
+  // The same id or lookup under another kind is another object.
+  AcmeObject order = make_acme(AcmeKind::order, "acct-1", "acct-1");
+  order.lookup = "acme/thumb-1";
+  REQUIRE_OK(store->insert_acme_objects({order}));
+  // Objects without a lookup never clash on it.
+  REQUIRE_OK(store->insert_acme_objects({make_account("acct-3", ""), make_account("acct-4", "")}));
+}
+
+TEST_CASE("a failing multi-object ACME insert inserts nothing", "[storage][acme]") {
+  auto db = fresh_database(BACKEND);
+  INFO("backend: " << db.backend);
+  common::FakeClock clock(kT0);
+  auto store = open_or_throw(db, clock);
+
+  REQUIRE_OK(store->insert_acme_objects({make_acme(AcmeKind::authorization, "authz-taken", "acct-1", "order-0")}));
+  auto clash = store->insert_acme_objects({make_acme(AcmeKind::order, "order-1", "acct-1"),
+                                           make_acme(AcmeKind::authorization, "authz-1", "acct-1", "order-1"),
+                                           make_acme(AcmeKind::authorization, "authz-taken", "acct-1", "order-1")});
+  REQUIRE_FALSE(clash);
+  CHECK(clash.error().code == Errc::already_exists);
+  CHECK(store->find_acme_object(AcmeKind::order, "order-1").value() == std::nullopt);
+  CHECK(store->find_acme_object(AcmeKind::authorization, "authz-1").value() == std::nullopt);
+  CHECK(store->find_acme_object(AcmeKind::authorization, "authz-taken").value()->parent == "order-0");
+
+  // Two objects of one batch clashing with each other.
+  auto within = store->insert_acme_objects({make_account("acct-2", "acme/k"), make_account("acct-3", "acme/k")});
+  REQUIRE_FALSE(within);
+  CHECK(within.error().code == Errc::already_exists);
+  CHECK(store->find_acme_object(AcmeKind::account, "acct-2").value() == std::nullopt);
+
+  auto no_id = store->insert_acme_objects({make_account("acct-4", ""), make_account("", "")});
+  REQUIRE_FALSE(no_id);
+  CHECK(no_id.error().code == Errc::invalid_argument);
+  CHECK(store->find_acme_object(AcmeKind::account, "acct-4").value() == std::nullopt);
+  REQUIRE_OK(store->insert_acme_objects({}));
+  CHECK(db.query("SELECT count(*) FROM acme_objects") == "1");
+}
+
+TEST_CASE("ACME objects list by owner or by parent, oldest first", "[storage][acme]") {
+  auto db = fresh_database(BACKEND);
+  INFO("backend: " << db.backend);
+  common::FakeClock clock(kT0);
+  auto store = open_or_throw(db, clock);
+
+  REQUIRE_OK(store->insert_acme_objects({
+      make_acme(AcmeKind::order, "o-c", "acct-1", "", kT0 + 2s),
+      make_acme(AcmeKind::order, "o-b", "acct-1", "", kT0 + 1s),
+      make_acme(AcmeKind::order, "o-a", "acct-1", "", kT0 + 2s),  // same time as o-c: by id
+      make_acme(AcmeKind::order, "o-x", "acct-2", "", kT0),
+      make_acme(AcmeKind::authorization, "z-2", "acct-1", "o-a", kT0 + 5s),
+      make_acme(AcmeKind::authorization, "z-1", "acct-1", "o-a", kT0 + 5s),
+      make_acme(AcmeKind::authorization, "z-3", "acct-1", "o-b", kT0 + 3s),
+  }));
+
+  auto orders = store->list_acme_objects(AcmeKind::order, "acct-1");
+  REQUIRE_OK(orders);
+  CHECK(ids(*orders) == std::vector<std::string>{"o-b", "o-a", "o-c"});
+  CHECK((*orders)[0].document == make_acme(AcmeKind::order, "o-b").document);
+  CHECK(ids(store->list_acme_objects(AcmeKind::order, "acct-2").value()) == std::vector<std::string>{"o-x"});
+  CHECK(ids(store->list_acme_objects(AcmeKind::authorization, "acct-1").value()) ==
+        std::vector<std::string>{"z-3", "z-1", "z-2"});
+
+  auto authzs = store->list_acme_objects(AcmeKind::authorization, "o-a", /*by_parent=*/true);
+  REQUIRE_OK(authzs);
+  CHECK(ids(*authzs) == std::vector<std::string>{"z-1", "z-2"});
+  CHECK(ids(store->list_acme_objects(AcmeKind::authorization, "o-b", true).value()) ==
+        std::vector<std::string>{"z-3"});
+  // The key is matched against the owner or the parent, never both.
+  CHECK(store->list_acme_objects(AcmeKind::authorization, "o-a").value().empty());
+  CHECK(store->list_acme_objects(AcmeKind::order, "acct-9").value().empty());
+}
+
+TEST_CASE("update_acme_object replaces the mutable fields and bumps the version", "[storage][acme]") {
+  auto db = fresh_database(BACKEND);
+  INFO("backend: " << db.backend);
+  common::FakeClock clock(kT0);
+  auto store = open_or_throw(db, clock);
+
+  AcmeObject order = make_acme(AcmeKind::order, "order-1", "acct-1");
+  REQUIRE_OK(store->insert_acme_objects({order}));
+  AcmeObject read = store->find_acme_object(AcmeKind::order, "order-1").value().value();
+  REQUIRE(read.version == 1);
+
+  AcmeObject changed = read;
+  changed.status = "ready";
+  changed.lookup = "cert/1001";
+  changed.document = R"({"status":"ready"})";
+  changed.expires_at = std::nullopt;
+  // Not replaced by an update: the object's identity and history.
+  changed.provisioner = "other";
+  changed.owner = "acct-2";
+  changed.parent = "p";
+  changed.created_at = kT0 + 1h;
+  auto version = store->update_acme_object(changed);
+  REQUIRE_OK(version);
+  CHECK(*version == 2);
+
+  AcmeObject want = order;
+  want.status = "ready";
+  want.lookup = "cert/1001";
+  want.document = R"({"status":"ready"})";
+  want.expires_at = std::nullopt;
+  want.version = 2;
+  check_same_acme(store->find_acme_object(AcmeKind::order, "order-1").value().value(), want);
+  CHECK(store->find_acme_object_by_lookup(AcmeKind::order, "cert/1001").value()->id == "order-1");
+
+  want.status = "valid";
+  want.lookup = "";
+  want.expires_at = kT0 + 48h;
+  auto again = store->update_acme_object(want);
+  REQUIRE_OK(again);
+  CHECK(*again == 3);
+  want.version = 3;
+  check_same_acme(store->find_acme_object(AcmeKind::order, "order-1").value().value(), want);
+  CHECK(store->find_acme_object_by_lookup(AcmeKind::order, "cert/1001").value() == std::nullopt);
+}
+
+TEST_CASE("an ACME update with a stale version fails with failed_precondition", "[storage][acme]") {
+  auto db = fresh_database(BACKEND);
+  INFO("backend: " << db.backend);
+  common::FakeClock clock(kT0);
+  auto store = open_or_throw(db, clock);
+
+  REQUIRE_OK(store->insert_acme_objects({make_acme(AcmeKind::authorization, "authz-1", "acct-1", "order-1")}));
+  AcmeObject first = store->find_acme_object(AcmeKind::authorization, "authz-1").value().value();
+  AcmeObject second = first;
+  first.status = "valid";
+  REQUIRE_OK(store->update_acme_object(first));
+
+  for (std::int64_t stale : {1, 0, 3}) {
+    INFO("version " << stale);
+    second.version = stale;
+    second.status = "invalid";
+    second.document = "{}";
+    auto lost = store->update_acme_object(second);
+    REQUIRE_FALSE(lost);
+    CHECK(lost.error().code == Errc::failed_precondition);
+  }
+  AcmeObject now = store->find_acme_object(AcmeKind::authorization, "authz-1").value().value();
+  CHECK(now.version == 2);
+  CHECK(now.status == "valid");
+  CHECK(now.document == first.document);
+}
+
+TEST_CASE("updating a missing ACME object fails with not_found", "[storage][acme]") {
+  auto db = fresh_database(BACKEND);
+  INFO("backend: " << db.backend);
+  common::FakeClock clock(kT0);
+  auto store = open_or_throw(db, clock);
+
+  REQUIRE_OK(store->insert_acme_objects({make_account("acct-1", "acme/thumb-1")}));
+  AcmeObject missing = make_account("acct-9", "");
+  missing.version = 1;
+  auto r = store->update_acme_object(missing);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::not_found);
+  AcmeObject other_kind = make_acme(AcmeKind::order, "acct-1");
+  other_kind.version = 1;
+  CHECK(store->update_acme_object(other_kind).error().code == Errc::not_found);
+  CHECK(store->find_acme_object(AcmeKind::order, "acct-1").value() == std::nullopt);
+}
+
+TEST_CASE("an ACME update onto a taken lookup fails with already_exists", "[storage][acme]") {
+  auto db = fresh_database(BACKEND);
+  INFO("backend: " << db.backend);
+  common::FakeClock clock(kT0);
+  auto store = open_or_throw(db, clock);
+
+  REQUIRE_OK(store->insert_acme_objects({make_account("acct-1", "acme/k1"), make_account("acct-2", "acme/k2")}));
+  // A key change (RFC 8555 7.3.5) onto another account's key.
+  AcmeObject rollover = store->find_acme_object(AcmeKind::account, "acct-2").value().value();
+  rollover.lookup = "acme/k1";
+  rollover.status = "deactivated";
+  auto clash = store->update_acme_object(rollover);
+  REQUIRE_FALSE(clash);
+  CHECK(clash.error().code == Errc::already_exists);
+  AcmeObject unchanged = store->find_acme_object(AcmeKind::account, "acct-2").value().value();
+  CHECK(unchanged.version == 1);
+  CHECK(unchanged.lookup == "acme/k2");
+  CHECK(unchanged.status == "valid");
+
+  rollover.lookup = "acme/k3";
+  CHECK(store->update_acme_object(rollover).value() == 2);
+  CHECK(store->find_acme_object_by_lookup(AcmeKind::account, "acme/k3").value()->id == "acct-2");
+  CHECK(store->find_acme_object_by_lookup(AcmeKind::account, "acme/k2").value() == std::nullopt);
+}
+
+TEST_CASE("collect_used_tokens keeps expired ACME objects", "[storage][acme]") {
+  auto db = fresh_database(BACKEND);
+  INFO("backend: " << db.backend);
+  common::FakeClock clock(kT0);
+  auto store = open_or_throw(db, clock);
+
+  REQUIRE_OK(store->insert_acme_objects({make_acme(AcmeKind::order, "old", "acct-1", "", kT0 - 48h)}));
+  REQUIRE_OK(store->add_nonce("n-old", kT0 - 1s));
+  CHECK(store->collect_used_tokens(kT0).value() == 1);
+  CHECK(store->find_acme_object(AcmeKind::order, "old").value().has_value());
 }
 
 TEST_CASE("a serial is revoked once and its revocation reads back", "[storage]") {
@@ -348,6 +645,24 @@ TEST_CASE("opening a database twice applies each migration once and keeps its da
   CHECK(db.query("SELECT count(*) FROM schema_migrations") == std::to_string(migrations));
   CHECK(db.query("SELECT min(applied_at) FROM schema_migrations") ==
         std::to_string(to_unix_seconds(kT0)));
+}
+
+TEST_CASE("both dialects number their migrations alike and a fresh database has them all", "[storage]") {
+  auto db = fresh_database(BACKEND);
+  INFO("backend: " << db.backend);
+  common::FakeClock clock(kT0);
+  auto store = open_or_throw(db, clock);
+
+  auto sqlite = sqlite_migrations();
+  auto postgres = postgres_migrations();
+  REQUIRE(sqlite.size() == postgres.size());
+  for (std::size_t i = 0; i < sqlite.size(); ++i) {
+    CHECK(sqlite[i].version == static_cast<int>(i) + 1);
+    CHECK(postgres[i].version == sqlite[i].version);
+    CHECK(postgres[i].description == sqlite[i].description);
+  }
+  CHECK(sqlite.back().version == 3);
+  CHECK(db.query("SELECT max(version) FROM schema_migrations") == "3");
 }
 
 TEST_CASE("a database migrated by a newer keystep is refused with failed_precondition", "[storage]") {
