@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "issuer/acme/service.h"
+#include "issuer/acme/validator.h"
 #include "issuer/api/routes.h"
 #include "issuer/authority/authority.h"
 #include "issuer/authority/crl_service.h"
@@ -178,7 +180,11 @@ int run(const Args& args) {
   // The Authorities the API answers for: keystep.yaml's, and in cluster mode
   // those of StepClusterIssuers with provisioners (published by the operator).
   authority::Directory directory(**authority);
-  const api::ApiContext context{**authority, &metrics, crl ? &*crl : nullptr, config->ocsp_validity, &directory};
+  // ACME for the ACME provisioners of every Authority; state in the Store.
+  const acme::NetworkValidator acme_validator;
+  acme::Service acme_service(directory, **store, clock, acme_validator);
+  const api::ApiContext context{**authority, &metrics, crl ? &*crl : nullptr, config->ocsp_validity, &directory,
+                                &acme_service};
 
   auto host_port = config::split_host_port(config->address);
   http::ServerOptions options;
@@ -220,7 +226,7 @@ int run(const Args& args) {
       manager_options.reserved_names.push_back(p.name());
       for (const auto& a : p.audiences()) manager_options.reserved_audiences.push_back(a);
     }
-    for (const auto& name : config->authority.acme) manager_options.reserved_names.push_back(name);
+    for (const auto& p : (*authority)->acme_provisioners()) manager_options.reserved_names.push_back(p.name);
     manager = std::make_unique<controllers::Manager>(*kube_client, **store, clock, &metrics, manager_options);
     if (auto s = manager->start(); !s) return fail_with("kubernetes: " + s.error().message);
   }
@@ -270,6 +276,7 @@ int run(const Args& args) {
   if (manager) manager->stop();
   if (plain) plain->stop();
   server.stop();
+  acme_service.stop();
   log()->info("server stopped");
   return 0;
 }

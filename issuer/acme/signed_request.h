@@ -28,7 +28,8 @@
 
 namespace keystep::acme {
 
-enum class KeyReference { jwk, kid };
+// any: either (revokeCert takes an account or the certificate's key).
+enum class KeyReference { jwk, kid, any };
 
 struct SignedRequest {
   jose::Jws jws;
@@ -50,6 +51,17 @@ inline constexpr std::size_t kMaxRequestBytes = 64 * 1024;
 [[nodiscard]] tl::expected<SignedRequest, Problem> parse_signed_request(std::string_view body,
                                                                         std::string_view request_url,
                                                                         KeyReference expected);
+
+// parse_inner_jws reads the inner JWS of a keyChange (RFC 8555 §7.3.5) or
+// an External Account Binding (§7.3.4), a flattened JWS in the outer
+// payload: it must carry url (equal to outer_url) and, for a keyChange, an
+// embedded jwk and no nonce. It is not verified here.
+struct InnerJws {
+  jose::Jws jws;
+  std::optional<jose::Jwk> jwk;  // keyChange: the new key
+};
+[[nodiscard]] tl::expected<InnerJws, Problem> parse_inner_jws(const nlohmann::json& flattened,
+                                                              std::string_view outer_url, bool want_jwk);
 
 // verify_signature checks the JWS signature with key (the account's, or the
 // embedded jwk); a malformed problem when it does not verify or alg does not

@@ -296,6 +296,15 @@ std::shared_ptr<http::Router> make_router(const ApiContext& context) {
     router->add("POST", prefix + "/revoke", [ctx, d](const http::Request& req) { return revoke(*ctx, *d, req); });
     add_revocation_routes(*router, context, prefix);
   }
+  if (context.acme != nullptr) {
+    acme::Service* service = context.acme;
+    for (std::string prefix : {"", "/2.0"}) {
+      for (const char* method : {"GET", "POST"}) {
+        router->add(method, prefix + "/acme/{provisioner}/{resource...}",
+                    [service](const http::Request& req) { return service->handle(req); });
+      }
+    }
+  }
   return router;
 }
 

@@ -2,14 +2,16 @@
 // make_router mounts the step-ca compatible API (reference §1) on a Router,
 // every route under "/" and "/1.0/": health, version, roots, intermediates,
 // federation, provisioners (paginated) and their encrypted keys, sign,
-// renew (mTLS or Bearer x5c token), revoke, crl, and an OCSP responder
-// (POST /ocsp, GET /ocsp/{base64 request}).
+// renew (mTLS or Bearer x5c token), revoke, crl, an OCSP responder
+// (POST /ocsp, GET /ocsp/{base64 request}) and, with an acme::Service, ACME
+// under /acme/{provisioner}/ and /2.0/acme/{provisioner}/.
 // Handlers decode, call the Authority and map its Error once (errors.h).
 // With metrics, GET /metrics serves them and every request is counted by
 // route pattern and status.
 
 #include <memory>
 
+#include "issuer/acme/service.h"
 #include "issuer/authority/authority.h"
 #include "issuer/authority/crl_service.h"
 #include "issuer/authority/directory.h"
@@ -30,6 +32,8 @@ struct ApiContext {
   // they name, and provisioners, roots and intermediates list all of them.
   // Null: `authority` answers everything. Its primary() is `authority`.
   const authority::Directory* directory = nullptr;
+  // acme serves /acme/{provisioner}/... (and /2.0/acme/...) when set.
+  acme::Service* acme = nullptr;
 };
 
 // make_router is the HTTPS API: every route below, plus revoke, renew, CRL

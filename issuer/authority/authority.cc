@@ -71,6 +71,17 @@ Result<std::unique_ptr<Authority>> Authority::create(AuthorityOptions options,
     }
     authority->k8ssa_.push_back(std::move(*p));
   }
+  const auto& acme = authority->options_.acme;
+  for (std::size_t i = 0; i < acme.size(); ++i) {
+    const bool twice = std::any_of(acme.begin(), acme.begin() + static_cast<std::ptrdiff_t>(i),
+                                   [&](const auto& other) { return other.name == acme[i].name; });
+    const bool taken = authority->by_name_.count(acme[i].name) != 0 ||
+                       std::any_of(authority->k8ssa_.begin(), authority->k8ssa_.end(),
+                                   [&](const auto& k) { return k.name() == acme[i].name; });
+    if (twice || taken) {
+      return fail(Errc::invalid_argument, "provisioners: the name \"" + acme[i].name + "\" is used twice");
+    }
+  }
   return authority;
 }
 
@@ -84,8 +95,33 @@ const provisioners::JwkProvisioner* Authority::find_by_name(std::string_view nam
   return it == by_name_.end() ? nullptr : &provisioners_[it->second];
 }
 
+const acme::AcmeProvisionerConfig* Authority::find_acme(std::string_view name) const {
+  for (const auto& p : options_.acme) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+Result<signing::IssuedCertificate> Authority::sign_acme(const AcmeSignRequest& request) const {
+  const signing::ProvisionerRef ref{signing::ProvisionerType::acme, request.provisioner, ""};
+  const policy::Names names{request.subject, request.dns, request.ips, {}, {}};
+  const auto started = std::chrono::steady_clock::now();
+  auto issued = issue_leaf({request.csr, options_.claims, names, request.subject, ref, request.not_before,
+                            request.not_after, request.provisioner, request.requester, request.order_id, "acme"});
+  if (metrics_ != nullptr) {
+    metrics_->certificate_issued(request.provisioner, issued.has_value());
+    if (issued) {
+      metrics_->sign_duration(std::chrono::steady_clock::now() - started);
+    } else {
+      metrics_->request_denied(issued.error().reason);
+    }
+  }
+  if (!issued) return tl::unexpected(std::move(issued.error().error));
+  return std::move(*issued);
+}
+
 bool Authority::has_provisioner(std::string_view name) const {
-  if (find_by_name(name) != nullptr) return true;
+  if (find_by_name(name) != nullptr || find_acme(name) != nullptr) return true;
   return std::any_of(k8ssa_.begin(), k8ssa_.end(), [&](const auto& p) { return p.name() == name; });
 }
 
@@ -255,7 +291,7 @@ tl::expected<signing::IssuedCertificate, Authority::Denial> Authority::issue_lea
     const bool constraint = issued.error().code == Errc::permission_denied;
     return deny(constraint ? DenialReason::name_not_allowed : DenialReason::unavailable, issued.error());
   }
-  if (auto s = record(*issued, g.provisioner_name, g.requester, "api", g.request_id); !s) {
+  if (auto s = record(*issued, g.provisioner_name, g.requester, g.source, g.request_id); !s) {
     return deny(DenialReason::unavailable, s.error());
   }
   log()->info("certificate issued serial={} provisioner={} subject={} requester={} not_after={}",

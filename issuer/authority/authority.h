@@ -18,7 +18,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "issuer/acme/acme_config.h"
 #include "issuer/common/clock.h"
+#include "issuer/crypto/csr.h"
 #include "issuer/common/error.h"
 #include "issuer/metrics/metrics.h"
 #include "issuer/policy/claims.h"
@@ -48,7 +50,7 @@ struct AuthorityOptions {
   // jwks_verifier checks the tokens of K8sSA provisioners with
   // tokenVerification: JWKS (borrowed; null: refused as unavailable).
   provisioners::TokenReviewer* jwks_verifier = nullptr;
-  std::vector<std::string> acme;                  // ACME provisioner names (not served yet)
+  std::vector<acme::AcmeProvisionerConfig> acme;  // ACME provisioners: /acme/{name}/directory
   bool allow_ca = false;                          // policy.allowCA: sign_certificate_request may issue CAs
   signing::DistributionUrls distribution;         // CRL DP and AIA URLs put in every leaf
 };
@@ -102,6 +104,21 @@ struct CsrSignRequest {
   std::string provisioner;                        // recorded in the ledger, e.g. "StepClusterIssuer/internal"
 };
 
+// AcmeSignRequest is a finalized ACME order: the account proved control of
+// every name, and the ACME layer checked that the CSR names exactly the
+// order's identifiers.
+struct AcmeSignRequest {
+  const crypto::Csr& csr;
+  std::string provisioner;          // the ACME provisioner's name
+  std::string subject;              // common name: the CSR's if it is an identifier, else "" (or forceCN's)
+  std::vector<std::string> dns;     // the order's identifiers
+  std::vector<std::string> ips;
+  std::optional<policy::TimeOrDuration> not_before;  // the order's notBefore / notAfter
+  std::optional<policy::TimeOrDuration> not_after;
+  std::string requester;            // the account URL, recorded in the ledger
+  std::string order_id;             // recorded as the ledger's request id
+};
+
 class Authority {
  public:
   [[nodiscard]] static Result<std::unique_ptr<Authority>> create(AuthorityOptions options,
@@ -136,10 +153,29 @@ class Authority {
   // reached or the intermediate has expired (both worth retrying once fixed).
   [[nodiscard]] Result<signing::IssuedCertificate> sign_certificate_request(const CsrSignRequest& request) const;
 
+  // sign_acme issues the certificate of a finalized ACME order: key policy,
+  // the issuer's claims (lifetime from the order's notBefore/notAfter, else
+  // defaultDuration), name policy; a CSR asking for a CA is refused. The
+  // leaf carries the provisioner extension (type ACME); the ledger records
+  // source "acme". Errors: invalid_argument, permission_denied (policy),
+  // unavailable (database, expired intermediate).
+  [[nodiscard]] Result<signing::IssuedCertificate> sign_acme(const AcmeSignRequest& request) const;
+  // check_names applies the name policy alone (ACME refuses an order for
+  // names it could never sign, before any challenge): permission_denied.
+  [[nodiscard]] Status check_names(const policy::Names& names) const { return name_policy_.check(names); }
+  [[nodiscard]] const std::vector<acme::AcmeProvisionerConfig>& acme_provisioners() const { return options_.acme; }
+  [[nodiscard]] const acme::AcmeProvisionerConfig* find_acme(std::string_view name) const;
+
   // revoke records a revocation; returns the normalized decimal serial.
   // already revoked: invalid_argument (as step-ca); a serial not in the
   // ledger: not_found; passive=false: unimplemented.
   [[nodiscard]] Result<std::string> revoke(const RevokeRequest& request) const;
+
+  // record_revocation revokes a serial of the ledger whose revocation the
+  // caller authorized (an ACME account or certificate key): not_found when
+  // the ledger does not hold it, already_exists when it is revoked.
+  [[nodiscard]] Status record_revocation(const std::string& serial, int reason_code, const std::string& reason,
+                                         const std::string& actor, const std::string& provisioner_name) const;
 
   // renew issues a new certificate for the same names, key and lifetime.
   [[nodiscard]] Result<signing::IssuedCertificate> renew(const RenewRequest& request) const;
@@ -211,6 +247,7 @@ class Authority {
     const std::string& provisioner_name;
     const std::string& requester;  // ledger and logs: token subject, system:serviceaccount:ns:sa
     const std::string& request_id;
+    const char* source = "api";  // the ledger's source
   };
   [[nodiscard]] tl::expected<signing::IssuedCertificate, Denial> issue_leaf(const LeafGrant& grant) const;
   // sign_service_account signs for a K8sSA token (claims already decoded).

@@ -74,12 +74,35 @@ const provisioners::JwkProvisioner* Directory::find_by_kid(
   return nullptr;
 }
 
+std::optional<std::pair<Routed, const acme::AcmeProvisionerConfig*>> Directory::for_acme(std::string_view name) const {
+  auto members = members_.load();
+  if (const auto* p = primary_.find_acme(name)) return std::pair{Routed{primary_, members}, p};
+  for (const auto& m : *members) {
+    if (const auto* p = m.authority->find_acme(name)) return std::pair{Routed{*m.authority, members}, p};
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// acme_json is an ACME provisioner as step-ca's /provisioners lists it.
+nlohmann::json acme_json(const acme::AcmeProvisionerConfig& p) {
+  nlohmann::json out = {{"type", "ACME"}, {"name", p.name}, {"challenges", p.challenges}};
+  if (p.require_eab) out["requireEAB"] = true;
+  if (p.force_cn) out["forceCN"] = true;
+  if (!p.terms_of_service.empty()) out["termsOfService"] = p.terms_of_service;
+  return out;
+}
+
+}  // namespace
+
 std::vector<nlohmann::json> Directory::provisioners() const {
   auto members = members_.load();
   std::vector<nlohmann::json> out;
   auto add = [&out](const Authority& a) {
     for (const auto& p : a.provisioners()) out.push_back(p.to_json());
     for (const auto& p : a.k8ssa_provisioners()) out.push_back(p.to_json());
+    for (const auto& p : a.acme_provisioners()) out.push_back(acme_json(p));
   };
   add(primary_);
   for (const auto& m : *members) add(*m.authority);

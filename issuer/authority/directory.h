@@ -18,6 +18,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,6 +71,10 @@ class Directory {
   [[nodiscard]] Routed for_primary() const { return {primary_, members_.load()}; }
   // for_provisioner routes by provisioner name.
   [[nodiscard]] Routed for_provisioner(std::string_view name) const;
+  // for_acme finds the Authority that has the ACME provisioner `name`, and
+  // its config (valid while the Routed lives); nullopt when none has it.
+  [[nodiscard]] std::optional<std::pair<Routed, const acme::AcmeProvisionerConfig*>> for_acme(
+      std::string_view name) const;
   // for_certificate routes by the provisioner extension of a certificate
   // (DER): the Authority whose provisioner issued it.
   [[nodiscard]] Routed for_certificate_der(std::string_view der) const;

@@ -71,26 +71,37 @@ Result<std::string> Authority::revoke(const RevokeRequest& request) const {
     return fail(Errc::invalid_argument, "missing ott or client certificate");
   }
 
-  storage::RevocationRecord record{*serial, request.reason_code, request.reason, clock_.now(), actor, std::nullopt};
-  auto known = store_.find_certificate(*serial);
+  if (auto done = record_revocation(*serial, request.reason_code, request.reason, actor, provisioner_name); !done) {
+    if (done.error().code == Errc::already_exists) {
+      return fail(Errc::invalid_argument, "certificate with serial number '" + *serial + "' is already revoked");
+    }
+    return tl::unexpected(done.error());
+  }
+  return *serial;
+}
+
+Status Authority::record_revocation(const std::string& serial, int reason_code, const std::string& reason,
+                                    const std::string& actor, const std::string& provisioner_name) const {
+  storage::RevocationRecord record{serial, reason_code, reason, clock_.now(), actor, std::nullopt};
+  auto known = store_.find_certificate(serial);
   if (!known) return tl::unexpected(known.error());
   // Unlike step-ca, only certificates in the ledger can be revoked: a typo
   // in a serial must not silently "succeed".
   if (!known->has_value()) {
-    return fail(Errc::not_found, "no certificate with serial number " + *serial + " was issued by this CA");
+    return fail(Errc::not_found, "no certificate with serial number " + serial + " was issued by this CA");
   }
   record.expires_at = (*known)->not_after;
   auto done = store_.revoke(record);
   if (metrics_ != nullptr) metrics_->certificate_revoked(provisioner_name, done.has_value());
   if (!done) {
     if (done.error().code == Errc::already_exists) {
-      return fail(Errc::invalid_argument, "certificate with serial number '" + *serial + "' is already revoked");
+      return fail(Errc::already_exists, "certificate with serial number '" + serial + "' is already revoked");
     }
     if (metrics_ != nullptr) metrics_->database_error("revoke");
     return tl::unexpected(done.error());
   }
-  log()->info("certificate revoked serial={} reason_code={} actor={}", *serial, request.reason_code, actor);
-  return *serial;
+  log()->info("certificate revoked serial={} reason_code={} actor={}", serial, reason_code, actor);
+  return ok();
 }
 
 Result<crypto::Certificate> Authority::verify_renew_token(std::string_view token) const {

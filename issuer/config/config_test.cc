@@ -151,7 +151,9 @@ provisioners:
   REQUIRE(c->authority.provisioners.size() == 1);
   REQUIRE(c->authority.k8ssa.size() == 1);
   CHECK(c->authority.k8ssa[0].audiences == std::vector<std::string>{"keystep"});
-  CHECK(c->authority.acme == std::vector<std::string>{"acme"});
+  REQUIRE(c->authority.acme.size() == 1);
+  CHECK(c->authority.acme[0].name == "acme");
+  CHECK(c->authority.acme[0].challenges.size() == 3);
   auto dup = config::parse_config(kMinimal + "provisioners: [{name: a, type: ACME}, {name: a, type: K8sSA}]\n", "/x");
   REQUIRE_FALSE(dup);
   CHECK_THAT(dup.error().message, Catch::Contains("provisioners[1].name: \"a\" is already used by provisioners[0]"));

@@ -6,6 +6,7 @@
 #include <array>
 #include <cctype>
 
+#include "issuer/config/acme_spec.h"
 #include "issuer/config/yaml_fields.h"
 
 namespace keystep::config {
@@ -104,7 +105,9 @@ Result<ProvisionerKind> parse_type(const YAML::Node& node, const Path& path) {
 Status check_fields(const YAML::Node& node, const Path& path, const char* type_name,
                     std::initializer_list<const char*> allowed) {
   if (auto s = only_keys(node, path, {"name", "type", "key", "encryptedKey", "claims", "audiences", "names",
-                                      "trustDomain", "namespaces", "tokenVerification"});
+                                      "trustDomain", "namespaces", "tokenVerification", "challenges",
+                                      "termsOfService", "website", "caaIdentities", "forceCN", "orderLifetime",
+                                      "externalAccountBinding", "validation"});
       !s) {
     return s;
   }
@@ -264,10 +267,18 @@ Status parse_provisioners(const YAML::Node& list, const Path& path, IssuerSpec& 
         spec.k8ssa.push_back(std::move(*p));
         break;
       }
-      case ProvisionerKind::acme:
-        if (auto s = check_fields(node, item, "ACME", {"name", "type"}); !s) return s;
-        spec.acme.push_back(*name);
+      case ProvisionerKind::acme: {
+        if (auto s = check_fields(node, item, "ACME",
+                                  {"name", "type", "challenges", "termsOfService", "website", "caaIdentities",
+                                   "forceCN", "orderLifetime", "externalAccountBinding", "validation"});
+            !s) {
+          return s;
+        }
+        auto p = parse_acme_provisioner(node, item, *name);
+        if (!p) return tl::unexpected(p.error());
+        spec.acme.push_back(std::move(*p));
         break;
+      }
     }
   }
   return ok();
@@ -341,6 +352,14 @@ Result<IssuerResourceSpec> parse_issuer_resource_spec(const nlohmann::json& spec
     if (!ca) return tl::unexpected(ca.error());
     auto parsed = parse_spec(node, "spec");
     if (!parsed) return tl::unexpected(parsed.error());
+    // An issuer's spec is readable by everyone who may list issuers: no HMAC keys in it.
+    for (std::size_t i = 0; i < parsed->acme.size(); ++i) {
+      if (parsed->acme[i].require_eab) {
+        return bad("spec.provisioners", "ACME provisioner \"" + parsed->acme[i].name +
+                                            "\": externalAccountBinding keys belong in keystep.yaml, not in an "
+                                            "issuer spec that every reader of issuers can see");
+      }
+    }
     return IssuerResourceSpec{std::move(*ca), std::move(*parsed)};
   } catch (const YAML::Exception& e) {
     return fail(Errc::invalid_argument, std::string("spec: ") + e.what());

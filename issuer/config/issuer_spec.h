@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "issuer/acme/acme_config.h"
 #include "issuer/common/error.h"
 #include "issuer/policy/claims.h"
 #include "issuer/policy/name_policy.h"
@@ -37,7 +38,7 @@ struct IssuerSpec {
   std::vector<provisioners::JwkProvisionerConfig> jwk;       // provisioners[] of type JWK: name, key, encryptedKey, claims
   std::vector<provisioners::K8sSaProvisionerConfig> k8ssa;   // type K8sSA: name, audiences (default [name]), names,
                                                              // trustDomain, namespaces, claims
-  std::vector<std::string> acme;                             // type ACME: names only for now
+  std::vector<acme::AcmeProvisionerConfig> acme;             // type ACME: see acme_spec.h
 };
 
 struct SecretRef {

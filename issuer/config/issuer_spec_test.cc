@@ -78,7 +78,8 @@ TEST_CASE("parse_issuer_resource_spec reads a StepClusterIssuer's spec as the AP
   CHECK(s.jwk[0].claims->max_duration == 10h);
   CHECK(s.jwk[0].claims->min_duration == 5min);  // the issuer's
 
-  CHECK(s.acme == std::vector<std::string>{"acme"});
+  REQUIRE(s.acme.size() == 1);
+  CHECK(s.acme[0].name == "acme");
 
   REQUIRE(s.k8ssa.size() == 1);
   const auto& k = s.k8ssa[0];
@@ -123,7 +124,8 @@ TEST_CASE("parse_issuer_resource_spec reads provisioner types without regard to 
   REQUIRE(r);
   CHECK(r->spec.jwk.size() == 2);
   CHECK(r->spec.k8ssa.size() == 1);
-  CHECK(r->spec.acme == std::vector<std::string>{"d"});
+  REQUIRE(r->spec.acme.size() == 1);
+  CHECK(r->spec.acme[0].name == "d");
 }
 
 TEST_CASE("parse_issuer_resource_spec keeps a StepIssuer to Secrets of its own namespace", "[config]") {
@@ -218,7 +220,8 @@ provisioners:
   REQUIRE(s->k8ssa.size() == 2);
   CHECK(s->k8ssa[0].verification == provisioners::K8sSaTokenVerification::token_review);
   CHECK(s->k8ssa[1].verification == provisioners::K8sSaTokenVerification::jwks);
-  CHECK(s->acme == std::vector<std::string>{"acme"});
+  REQUIRE(s->acme.size() == 1);
+  CHECK(s->acme[0].name == "acme");
 
   auto bad = config::parse_issuer_spec_yaml(YAML::Load("provisioners: [{name: a, type: OIDC}]"));
   REQUIRE_FALSE(bad);

@@ -47,7 +47,7 @@ ServedNames served_names(const config::IssuerSpec& spec) {
     out.names.push_back(p.name);
     out.audiences.insert(out.audiences.end(), p.audiences.begin(), p.audiences.end());
   }
-  for (const auto& name : spec.acme) out.names.push_back(name);
+  for (const auto& p : spec.acme) out.names.push_back(p.name);
   return out;
 }
 
@@ -206,6 +206,7 @@ Outcome IssuerReconciler::reconcile(const IssuerRef& ref) {
       options.allow_ca = spec->spec.allow_ca;
       options.provisioners = spec->spec.jwk;
       options.k8ssa = spec->spec.k8ssa;
+      options.acme = spec->spec.acme;
       options.token_reviewer = d_.token_reviewer;
       options.jwks_verifier = d_.jwks_verifier;
       auto created = authority::Authority::create(std::move(options), *ca, d_.clock, d_.store, d_.metrics);

@@ -28,7 +28,10 @@ void IssuerRegistry::publish_locked() {
   std::vector<authority::DirectoryMember> members;
   for (const auto& [ref, issuer] : issuers_) {
     if (!ref.cluster_scoped || !issuer.ready || !issuer.authority) continue;
-    if (issuer.authority->provisioners().empty() && issuer.authority->k8ssa_provisioners().empty()) continue;
+    if (issuer.authority->provisioners().empty() && issuer.authority->k8ssa_provisioners().empty() &&
+        issuer.authority->acme_provisioners().empty()) {
+      continue;
+    }
     members.push_back({ref.str(), issuer.authority});
   }
   // Most puts (a status refresh, a StepIssuer) change nothing served.
