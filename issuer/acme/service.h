@@ -46,6 +46,9 @@ struct ServiceOptions {
   // taken over (its replica died): the next request that reads it queues it here.
   std::chrono::seconds stale_after{60};
   std::chrono::seconds renewal_info_retry_after{std::chrono::hours(6)};
+  // A challenge POST waits this long for the first attempt, so a quick
+  // validation is answered "valid" at once and the client need not poll.
+  std::chrono::milliseconds first_attempt_wait{200};
 };
 
 class Service {

@@ -88,9 +88,19 @@ Service::Reply Service::challenge(const Context& ctx, const Caller& caller, cons
         if (v.error().code == Errc::failed_precondition && round < 3) continue;  // read again
         return tl::unexpected(store_problem(v.error()));
       }
-      queue_.enqueue({a->id, c->id}, std::chrono::steady_clock::now());
+      const ValidationJob job{a->id, c->id};
+      const auto seen = queue_.attempts_done(job);
+      const bool queued = queue_.enqueue(job, std::chrono::steady_clock::now());
       log()->info("acme challenge started provisioner={} authz={} type={} identifier={}", ctx.config.name, a->id,
                   c->type, a->identifier.value);
+      if (queued && options_.first_attempt_wait.count() > 0 &&
+          queue_.wait_attempt(job, seen, options_.first_attempt_wait)) {
+        auto fresh = load_authorization(caller, authz_id);
+        if (fresh && fresh->find_challenge(challenge_id) != nullptr) {
+          *a = std::move(*fresh);
+          c = a->find_challenge(challenge_id);
+        }
+      }
     } else {
       resume_stale(*a);
     }

@@ -25,6 +25,7 @@ void ValidationQueue::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+  done_cv_.notify_all();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
@@ -51,6 +52,23 @@ void ValidationQueue::requeue(const ValidationJob& job, std::chrono::steady_cloc
   cv_.notify_one();
 }
 
+std::uint64_t ValidationQueue::attempts_done(const ValidationJob& job) {
+  std::lock_guard lock(mu_);
+  auto it = done_.find(key(job));
+  return it == done_.end() ? 0 : it->second;
+}
+
+bool ValidationQueue::wait_attempt(const ValidationJob& job, std::uint64_t seen, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  const std::string k = key(job);
+  return done_cv_.wait_for(lock, timeout, [&] {
+    if (stopping_) return true;
+    auto it = done_.find(k);
+    // Finished for good (forgotten) or one more attempt done.
+    return known_.count(k) == 0 || (it != done_.end() && it->second > seen);
+  });
+}
+
 void ValidationQueue::run() {
   std::unique_lock lock(mu_);
   for (;;) {
@@ -75,6 +93,8 @@ void ValidationQueue::run() {
       log()->error("acme validation failed authz={} error=\"{}\"", job.authorization_id, e.what());
     }
     lock.lock();
+    ++done_[key(job)];
+    done_cv_.notify_all();
     bool requeued = false;
     for (const auto& [when, j] : due_) {
       if (key(j) == key(job)) {
@@ -82,7 +102,10 @@ void ValidationQueue::run() {
         break;
       }
     }
-    if (!requeued) known_.erase(key(job));
+    if (!requeued) {
+      known_.erase(key(job));
+      done_.erase(key(job));
+    }
   }
 }
 

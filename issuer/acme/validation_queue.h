@@ -10,6 +10,7 @@
 // request that finds it stale).
 
 #include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -42,6 +43,12 @@ class ValidationQueue {
   void requeue(const ValidationJob& job, std::chrono::steady_clock::time_point due);
   void stop();
 
+  // attempts_done counts the finished attempts of a challenge in this
+  // process; wait_attempt waits (up to timeout) until it exceeds `seen`,
+  // so a request can answer with the first attempt's result when it is quick.
+  [[nodiscard]] std::uint64_t attempts_done(const ValidationJob& job);
+  bool wait_attempt(const ValidationJob& job, std::uint64_t seen, std::chrono::milliseconds timeout);
+
  private:
   void run();
   static std::string key(const ValidationJob& job) { return job.authorization_id + "/" + job.challenge_id; }
@@ -51,6 +58,8 @@ class ValidationQueue {
   std::condition_variable cv_;
   std::multimap<std::chrono::steady_clock::time_point, ValidationJob> due_;
   std::set<std::string> known_;  // queued or running
+  std::map<std::string, std::uint64_t> done_;  // finished attempts of known_ challenges
+  std::condition_variable done_cv_;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };
