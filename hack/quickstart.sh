@@ -2,7 +2,8 @@
 # quickstart.sh goes from nothing to a verified certificate: it installs the
 # dependencies, builds keystep, runs the ceremony into ./dev-ca, starts the
 # CA on 127.0.0.1:9000, issues a demo certificate with `keystep ca
-# certificate` and verifies it with openssl. The CA keeps running.
+# certificate` and a second one over ACME with lego (http-01 on port
+# 8402), and verifies both with openssl. The CA keeps running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -11,8 +12,8 @@ address=${KEYSTEP_ADDRESS:-127.0.0.1:9000}
 port=${address##*:}
 
 ./hack/install-deps.sh
-./hack/build.sh
-bin=$repo/build/keystep
+./hack/build.sh keystep
+bin=$(realpath "${KEYSTEP_BUILD_DIR:-build}")/keystep
 
 if [ -f "$dir/keystep.pid" ] && kill -0 "$(cat "$dir/keystep.pid")" 2>/dev/null; then
   echo "quickstart: stopping the CA started earlier (pid $(cat "$dir/keystep.pid"))"
@@ -29,6 +30,11 @@ fi
 if [ ! -f "$dir/pki/config/keystep.yaml" ]; then
   "$bin" init --name "Keystep Dev" --dns localhost,127.0.0.1 --address "$address" \
     --provisioner admin --password-file "$dir/password.txt" --out "$dir/pki"
+fi
+# An ACME provisioner; http-01 is answered on port 8402 so no root port is needed.
+acme_http_port=8402
+if ! grep -q "type: ACME" "$dir/pki/config/keystep.yaml"; then
+  echo "  - {name: acme, type: ACME, validation: {http01Port: $acme_http_port}}" >>"$dir/pki/config/keystep.yaml"
 fi
 
 "$bin" serve --config "$dir/pki/config/keystep.yaml" --password-file "$dir/password.txt" \
@@ -54,11 +60,21 @@ done
 openssl verify -CAfile "$dir/pki/certs/root_ca.crt" -untrusted "$dir/pki/certs/intermediate_ca.crt" "$dir/demo.crt"
 openssl x509 -in "$dir/demo.crt" -noout -subject -issuer -dates -ext subjectAltName,keyUsage,extendedKeyUsage,subjectKeyIdentifier,authorityKeyIdentifier
 
+# The same CA over ACME, with lego as the client (http-01 on loopback).
+rm -rf "$dir/lego"
+LEGO_CA_CERTIFICATES="$dir/pki/certs/root_ca.crt" lego --server "https://localhost:$port/acme/acme/directory" \
+  --email dev@localhost.localdomain --accept-tos --path "$dir/lego" --domains localhost \
+  --http --http.port ":$acme_http_port" run >"$dir/lego.log" 2>&1 ||
+  { echo "quickstart: lego could not get a certificate over ACME; its log:" >&2; cat "$dir/lego.log" >&2; exit 1; }
+openssl verify -CAfile "$dir/pki/certs/root_ca.crt" -untrusted "$dir/lego/certificates/localhost.issuer.crt" \
+  "$dir/lego/certificates/localhost.crt"
+
 cat <<MSG
 
 Keystep is running at $ca_url (pid $(cat "$dir/keystep.pid"), log $dir/keystep.log).
   Root certificate:  $dir/pki/certs/root_ca.crt   (fingerprint: $("$bin" certificate fingerprint "$dir/pki/certs/root_ca.crt"))
   Demo certificate:  $dir/demo.crt  and key $dir/demo.key
+  ACME directory:    https://localhost:$port/acme/acme/directory   (lego got $dir/lego/certificates/localhost.crt)
   CA files:          $dir/pki   (password in $dir/password.txt)
 Stop the CA with:    kill \$(cat $dir/keystep.pid)
 MSG
