@@ -182,7 +182,9 @@ int run(const Args& args) {
   authority::Directory directory(**authority);
   // ACME for the ACME provisioners of every Authority; state in the Store.
   const acme::NetworkValidator acme_validator;
-  acme::Service acme_service(directory, **store, clock, acme_validator);
+  acme::ServiceOptions acme_options;
+  acme_options.crl = crl ? &*crl : nullptr;
+  acme::Service acme_service(directory, **store, clock, acme_validator, acme_options);
   const api::ApiContext context{**authority, &metrics, crl ? &*crl : nullptr, config->ocsp_validity, &directory,
                                 &acme_service};
 

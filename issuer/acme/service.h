@@ -31,6 +31,7 @@
 #include "issuer/acme/signed_request.h"
 #include "issuer/acme/validation_queue.h"
 #include "issuer/acme/validator.h"
+#include "issuer/authority/crl_service.h"
 #include "issuer/authority/directory.h"
 #include "issuer/http/message.h"
 
@@ -49,6 +50,9 @@ struct ServiceOptions {
   // A challenge POST waits this long for the first attempt, so a quick
   // validation is answered "valid" at once and the client need not poll.
   std::chrono::milliseconds first_attempt_wait{200};
+  // crl, when set, is regenerated after every revokeCert, as /revoke does,
+  // so the published CRL lists the certificate at once.
+  authority::CrlService* crl = nullptr;
 };
 
 class Service {

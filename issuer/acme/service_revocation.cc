@@ -4,6 +4,7 @@
 #include "issuer/acme/renewal_info.h"
 #include "issuer/acme/service.h"
 #include "issuer/common/base64.h"
+#include "issuer/common/log.h"
 #include "issuer/policy/time_format.h"
 
 namespace keystep::acme {
@@ -49,6 +50,14 @@ Service::Reply Service::revoke_cert(const Context& ctx, const Caller& caller) {
     if (s.error().code == Errc::already_exists) return tl::unexpected(already_revoked("the certificate is already revoked"));
     if (s.error().code == Errc::not_found) return tl::unexpected(unauthorized(s.error().message));
     return tl::unexpected(store_problem(s.error()));
+  }
+  if (options_.crl != nullptr) {
+    // The revocation stands even if the CRL cannot be refreshed now; the
+    // next request for the CRL regenerates it.
+    if (auto crl = options_.crl->regenerate(); !crl) {
+      common::logger("acme")->warn("crl regeneration after revoke failed serial={} error=\"{}\"", serial,
+                                   crl.error().message);
+    }
   }
   http::Response res;
   res.status = 200;
