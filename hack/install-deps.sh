@@ -18,6 +18,9 @@ packages=(
   openssl curl ca-certificates procps
   # the hack/bench-*.sh scripts (free ports, config edits)
   python3
+  # ACME clients driven by tests/integration/acme_clients_test.cc (uacme's
+  # trust store is swapped with unshare and mount, from util-linux and mount)
+  certbot lego uacme dehydrated util-linux mount
   # hack/chart-render.sh: helm's template engine (Go text/template + sprig), for the chart tests
   golang-go golang-github-masterminds-sprig-dev golang-github-masterminds-semver-dev
   golang-github-ghodss-yaml-dev golang-gopkg-yaml.v2-dev golang-github-burntsushi-toml-dev
