@@ -196,7 +196,10 @@ tl::expected<Account, Problem> Service::load_account(const Context& ctx, const s
   auto account = Account::from_object(**object);
   if (!account) return tl::unexpected(store_problem(account.error()));
   if (account->status != "valid") {
-    return tl::unexpected(unauthorized("account " + id + " is " + account->status));
+    // RFC 8555 §7.3.6: a deactivated account's requests are 401 unauthorized.
+    Problem p = unauthorized("account " + id + " is " + account->status);
+    p.status = 401;
+    return tl::unexpected(p);
   }
   return std::move(*account);
 }

@@ -113,6 +113,8 @@ class Service {
   [[nodiscard]] tl::expected<Authorization, Problem> load_authorization(const Caller& caller, const std::string& id);
   [[nodiscard]] tl::expected<std::vector<Authorization>, Problem> order_authorizations(const Order& order);
   [[nodiscard]] Problem store_problem(const Error& error) const;
+  // account_key_in: badCSR when the CSR's key is an account key of any ACME provisioner.
+  [[nodiscard]] std::optional<Problem> account_key_in(const crypto::Csr& csr);
 
   // validate runs one attempt of a queued challenge and records it.
   void validate(const ValidationJob& job);

@@ -169,6 +169,24 @@ Service::Reply Service::order(const Context& ctx, const Caller& caller, const st
   return res;
 }
 
+std::optional<Problem> Service::account_key_in(const crypto::Csr& csr) {
+  // RFC 8555 §11.1: a certificate must never carry an ACME account's key.
+  auto key = jose::Jwk::from_pkey(csr.public_key());
+  if (!key) return bad_csr("the CSR's public key is not usable: " + key.error().message);
+  std::vector<std::string> provisioners;
+  auto add = [&](const authority::Authority& a) {
+    for (const auto& p : a.acme_provisioners()) provisioners.push_back(p.name);
+  };
+  add(directory_.primary());
+  for (const auto& m : *directory_.members()) add(*m.authority);
+  for (const auto& name : provisioners) {
+    auto found = store_.find_acme_object_by_lookup(storage::AcmeKind::account, account_lookup(name, key->thumbprint()));
+    if (!found) return store_problem(found.error());
+    if (found->has_value()) return bad_csr("the CSR's public key is an ACME account key; use another key");
+  }
+  return std::nullopt;
+}
+
 Service::Reply Service::finalize(const Context& ctx, const Caller& caller, const std::string& id) {
   auto order = load_order(caller, id);
   if (!order) return tl::unexpected(order.error());
@@ -189,6 +207,7 @@ Service::Reply Service::finalize(const Context& ctx, const Caller& caller, const
   auto csr = crypto::Csr::from_der(der->data(), der->size());
   if (!csr) return tl::unexpected(bad_csr("csr is not a valid CSR: " + csr.error().message));
   if (auto bad = check_csr(*csr, order->identifiers)) return tl::unexpected(*bad);
+  if (auto bad = account_key_in(*csr)) return tl::unexpected(*bad);
 
   // Take the order: only one request, on any replica, signs it.
   order->status = "processing";
