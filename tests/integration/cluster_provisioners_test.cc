@@ -12,6 +12,7 @@
 
 #include "tests/integration/cluster_fixture.h"
 #include "tests/integration/openssl_cli.h"
+#include "tests/support/process.h"
 
 namespace keystep::integration {
 namespace {
@@ -138,6 +139,58 @@ TEST_CASE("a StepClusterIssuer's provisioners are served by every replica and si
   auto gone = keystep(certificate_args(follower, c.pki, "late.team.internal", c.tmp / "late.crt", c.tmp / "late.key",
                                        provisioner, key.private_file));
   CHECK(gone.exit_code != 0);
+}
+
+// lego_run gets a certificate for `domain` from an ACME directory with
+// http-01 answered on http_port; lego writes under dir/certificates.
+RunResult lego_run(const Pki& trust, const std::string& directory, const fs::path& dir, const std::string& domain,
+                   int http_port) {
+  return run({"env", "LEGO_CA_CERTIFICATES=" + trust.root_cert().string(), "lego", "--server", directory, "--email",
+              "ops@example.com", "--accept-tos", "--path", dir.string(), "--domains", domain, "--http",
+              "--http.port", ":" + std::to_string(http_port), "run"},
+             "", std::chrono::seconds(90));
+}
+
+TEST_CASE("a StepClusterIssuer's ACME provisioner is served by a follower with the issuer's intermediate and policy",
+          "[operator][cluster][acme]") {
+  Cluster c;
+  c.apply_secret();
+  Pki team = init_pki(c.tmp, "team",
+                      InitOptions{.name = "Team CA", .extra = {"--secret-namespace", c.ns, "--secret-name", "team-ca"}});
+  must(c.kube.kubectl({"apply", "-f", team.secret_manifest().string()}), "apply the team Secret");
+  const std::string issuer = unique("acme-team");
+  const std::string provisioner = unique("acme");
+  const int http_port = testing::free_loopback_port();
+  auto object = c.cluster_issuer(
+      issuer, {{"policy", {{"allow", {{"dns", {"localhost"}}}}}},
+               {"provisioners",
+                {{{"name", provisioner},
+                  {"type", "ACME"},
+                  {"challenges", {"http-01"}},
+                  {"validation", {{"http01Port", http_port}, {"attempts", 2}, {"backoff", "200ms"}}}}}}});
+  object["spec"]["ca"]["secretRef"]["name"] = "team-ca";
+  c.apply(object);
+
+  ServerProcess leader(c.operator_options("leader.log"));
+  REQUIRE(eventually([&] { return leader.count("leadership acquired") == 1; }));
+  ServerProcess follower(c.operator_options("follower.log"));
+  c.wait_issuer(issuer, "True", "Ready");
+  REQUIRE(eventually([&] { return lists(provisioner_names(follower, c.pki), provisioner); }));
+
+  // lego on the follower, trusting the server's own root for HTTPS.
+  const std::string directory = "https://localhost:" + std::to_string(follower.port()) + "/acme/" + provisioner +
+                                "/directory";
+  auto got = lego_run(c.pki, directory, c.tmp / "lego", "localhost", http_port);
+  INFO(got.describe() << "\nfollower log:\n" << follower.log());
+  REQUIRE(got.exit_code == 0);
+  const fs::path crt = c.tmp / "lego" / "certificates" / "localhost.crt";
+  CHECK(verify_chain(team.root_cert(), team.intermediate_cert(), crt).exit_code == 0);
+  CHECK(verify_chain(c.pki.root_cert(), c.pki.intermediate_cert(), crt).exit_code != 0);
+
+  // The issuer's policy refuses other names before any challenge.
+  auto outside = lego_run(c.pki, directory, c.tmp / "lego-evil", "evil.example.com", http_port);
+  CHECK(outside.exit_code != 0);
+  CHECK_THAT(outside.out + outside.err, Contains("rejectedIdentifier"));
 }
 
 TEST_CASE("a provisioner name already served makes the later issuer not Ready with reason ProvisionerConflict",
