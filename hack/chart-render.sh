@@ -21,16 +21,13 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-src="$here/chart-render"
-cache="${CHART_RENDER_CACHE:-/var/cache/keystep/chart-render}"
-bin="$cache/chart-render"
-stamp="$cache/chart-render.sha256"
-tree="$cache/gopath/src/keystep.dev/chart-render"
-
+tool=chart-render
+src="$here/$tool"
+cache="${CHART_RENDER_CACHE:-/var/cache/keystep/$tool}"
 # Debian packages chart-render needs, kept out of install-deps.sh on purpose
 # (whether they join that list is the lead's call). sprig's own dependencies
 # (xstrings, mergo, copystructure, uuid, decimal, cast, x/crypto...) come with it.
-chart_render_packages=(
+packages=(
   golang-go                             # Go toolchain (1.19 on Debian 12)
   golang-github-masterminds-sprig-dev   # sprig v3: helm's template functions
   golang-github-masterminds-semver-dev  # semver v3: Chart.yaml kubeVersion check
@@ -39,78 +36,8 @@ chart_render_packages=(
   golang-github-burntsushi-toml-dev     # toToml
 )
 
-log() { echo "chart-render: $*" >&2; }
-
-install_missing() {
-  local missing=() p
-  for p in "${chart_render_packages[@]}"; do
-    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-      missing+=("$p")
-    fi
-  done
-  if [ ${#missing[@]} -eq 0 ]; then
-    return 0
-  fi
-  if [ "$(id -u)" -ne 0 ]; then
-    log "missing packages: ${missing[*]}"
-    log "run as root (or install them with apt-get)"
-    exit 1
-  fi
-  log "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  log "packages installed"
-}
-
-GO=/usr/bin/go   # Debian's, whatever else is on PATH
-
-# go_env runs a go command offline in GOPATH mode over Debian's /usr/share/gocode.
-go_env() {
-  env GO111MODULE=off GOENV=off GOFLAGS= GOPROXY=off GOTOOLCHAIN=local CGO_ENABLED=0 \
-    GOPATH="$cache/gopath:/usr/share/gocode" GOCACHE="$cache/go-build" \
-    "$GO" "$@"
-}
-
-# stage copies the sources into a GOPATH tree with a go.mod: in GOPATH mode Go
-# resolves ".../sprig/v3" to Debian's ".../sprig" only for code that has a
-# go.mod above it ("minimal module compatibility").
-stage() {
-  rm -rf "$tree"
-  mkdir -p "$tree"
-  cp "$src"/*.go "$tree"/
-  printf 'module keystep.dev/chart-render\n\ngo 1.19\n' >"$tree/go.mod"
-}
-
-source_hash() {
-  local f
-  {
-    echo "recipe 1 CGO_ENABLED=0 -trimpath"
-    "$GO" version
-    for f in "$src"/*.go; do
-      case "$f" in *_test.go) continue ;; esac
-      echo "== ${f##*/}"
-      cat "$f"
-    done
-  } | sha256sum | cut -d' ' -f1
-}
-
-ensure_built() {
-  mkdir -p "$cache"
-  (
-    flock 9
-    local want
-    want="$(source_hash)"
-    if [ -x "$bin" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
-      exit 0
-    fi
-    log "building $bin"
-    stage
-    (cd "$tree" && go_env build -trimpath -o "$bin.tmp.$$" .) >&2
-    mv -f "$bin.tmp.$$" "$bin"
-    echo "$want" >"$stamp"
-  ) 9>"$cache/.lock"
-}
+# shellcheck source=lib/go-tool.sh
+source "$here/lib/go-tool.sh"
 
 self_test() {
   mkdir -p "$cache"

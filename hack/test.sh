@@ -7,7 +7,8 @@
 # package the first time (about 6 minutes on 2 cores, plus the source
 # download) and caches it under /var/cache/keystep; later runs reuse the
 # cache and take no time. The chart tests' renderer (helm's template engine,
-# from Debian's Go packages) is built and cached the same way.
+# from Debian's Go packages) and the x/crypto/acme client are built and
+# cached the same way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./hack/install-deps.sh
@@ -17,6 +18,11 @@ export KEYSTEP_KUBE_APISERVER=$kube_apiserver
 # The chart tests render with hack/chart-render.sh; build it once here (about
 # 20 s, cached) so parallel tests never build it side by side.
 ./hack/chart-render.sh --build >/dev/null
+# The x/crypto/acme tests (cert-manager's ACME client library) run
+# hack/acme-xcrypto.sh's binary; build it once here too (about 25 s, cached)
+# and hand its path to the tests.
+acme_xcrypto=$(./hack/acme-xcrypto.sh --build)
+export KEYSTEP_ACME_XCRYPTO=$acme_xcrypto
 ./hack/build.sh
 build_dir=${KEYSTEP_BUILD_DIR:-build}
 cd "$build_dir"

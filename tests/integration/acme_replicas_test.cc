@@ -3,9 +3,7 @@
 // single-use across replicas, and finalizing one order on both at once
 // signs exactly one certificate.
 //
-// Keystep builds its URLs from the Host a client used; behind a load
-// balancer both replicas see the same Host. Here they listen on two ports,
-// so the client rewrites the URLs one replica handed out to the other's
+// The client rewrites the URLs one replica handed out to the other's
 // origin (AcmeClient::use_origin): the same resource ids, on either replica.
 
 #include <latch>
@@ -16,6 +14,7 @@
 
 #include "issuer/crypto/certificate.h"
 #include "tests/integration/acme_client.h"
+#include "tests/integration/acme_replicas_fixture.h"
 #include "tests/integration/ca_fixture.h"
 #include "tests/integration/openssl_cli.h"
 #include "tests/support/postgres.h"
@@ -25,49 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
-
-struct AcmeReplicas {
-  explicit AcmeReplicas(testing::PostgresServer& postgres)
-      : postgres(postgres), database(postgres.create_database()), pki(init_pki(tmp, "ca", {.password = false})) {
-    edit_yaml(pki.config(), [&](YAML::Node& config) {
-      config["storage"] = YAML::Load("{kind: postgres, dsn: \"" + postgres.dsn(database) +
-                                     "\", passwordFile: " + postgres.password_file().string() + "}");
-      config["provisioners"].push_back(YAML::Load("{name: acme, type: ACME, challenges: [http-01], validation: "
-                                                  "{http01Port: " + std::to_string(responder.port()) +
-                                                  ", attempts: 2, backoff: 200ms, timeout: 5s}}"));
-    });
-    for (const char* name : {"a", "b"}) {
-      auto options = serve_options(pki);
-      options.log_file = tmp / (std::string("replica-") + name + ".log");
-      servers.push_back(std::make_unique<ServerProcess>(options));
-    }
-  }
-
-  [[nodiscard]] std::string a() const { return servers[0]->url(); }
-  [[nodiscard]] std::string b() const { return servers[1]->url(); }
-  [[nodiscard]] AcmeClient client() const {
-    AcmeClient c(servers[0]->url() + "/acme/acme/directory", read_text(pki.root_cert()));
-    c.use_origin(a());
-    return c;
-  }
-  [[nodiscard]] std::size_t issued() const {
-    return servers[0]->count("acme order valid") + servers[1]->count("acme order valid");
-  }
-  // ledger_count is how many certificates the ledger holds for an order.
-  [[nodiscard]] std::string ledger_count(const std::string& order_url) const {
-    const std::string id = order_url.substr(order_url.rfind('/') + 1);
-    auto rows = postgres.admin_query(
-        database, "SELECT count(*) FROM certificates WHERE source = 'acme' AND request_id = '" + id + "'");
-    return rows.at(0).at(0);
-  }
-
-  testing::PostgresServer& postgres;
-  std::string database;
-  Http01Responder responder;
-  TempDir tmp;
-  Pki pki;
-  std::vector<std::unique_ptr<ServerProcess>> servers;
-};
 
 void check_problem(const AcmeReply& reply, int status, const std::string& type) {
   INFO(reply.describe());
