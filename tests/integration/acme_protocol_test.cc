@@ -34,7 +34,7 @@ acme::EabKey make_eab_key(const std::string& id) {
 }
 
 // AcmeCa is a PKI from `keystep init` whose keystep.yaml gets a name policy
-// (DNS names *.keystep.test and localhost only) and two ACME provisioners:
+// (DNS names *.keystep.test and localhost, IPs in 127.0.0.0/8) and two ACME provisioners:
 // "acme" (http-01 only, validated on the responder's port) and "eab"
 // (External Account Binding keys team-a and team-b), and its server.
 struct AcmeCa {
@@ -42,6 +42,7 @@ struct AcmeCa {
       : ca({.password = false}, [this](const Pki& pki) {
           edit_yaml(pki.config(), [this](YAML::Node& config) {
             config["policy"]["allow"]["dns"] = YAML::Load("[\"*.keystep.test\", localhost]");
+            config["policy"]["allow"]["ip"] = YAML::Load("[127.0.0.0/8]");
             const std::string validation = "{http01Port: " + std::to_string(responder.port()) +
                                            ", attempts: 2, backoff: 200ms, timeout: 5s}";
             config["provisioners"].push_back(
@@ -408,6 +409,25 @@ void check_issuance(AccountKeyType type) {
 TEST_CASE("ACME issuance with an ES256 account key", "[acme][acme-protocol]") { check_issuance(AccountKeyType::es256); }
 TEST_CASE("ACME issuance with an RS256 account key", "[acme][acme-protocol]") { check_issuance(AccountKeyType::rs256); }
 TEST_CASE("ACME issuance with an EdDSA account key", "[acme][acme-protocol]") { check_issuance(AccountKeyType::eddsa); }
+
+TEST_CASE("ACME issuance for an IP address identifier", "[acme][acme-protocol]") {
+  // RFC 8738: an ip identifier, proved by http-01 at http://127.0.0.1:<port>/.
+  AcmeCa ca;
+  auto client = ca.account();
+  auto issued = client.obtain_certificate({{"127.0.0.1", "ip"}, {"localhost"}}, ca.responder);
+  const fs::path bundle = ca.ca.tmp / "ip-chain.pem";
+  write_text(bundle, issued.chain_pem);
+  REQUIRE(split_pem_chain(bundle, ca.ca.tmp.path(), "ip-chain") >= 2);
+  const fs::path leaf = ca.ca.tmp / "ip-chain-0.crt";
+  CHECK(verify_chain(ca.ca.pki.root_cert(), ca.ca.tmp / "ip-chain-1.crt", leaf).exit_code == 0);
+  const auto san = extension(x509_text(leaf), "X509v3 Subject Alternative Name");
+  REQUIRE(san.present);
+  CHECK_THAT(san.value, Contains("IP Address:127.0.0.1"));
+  CHECK_THAT(san.value, Contains("DNS:localhost"));
+  // Outside the policy's addresses: refused before any challenge.
+  auto outside = client.new_order({{"10.1.2.3", "ip"}});
+  check_problem(outside, 400, "rejectedIdentifier");
+}
 
 TEST_CASE("ACME Retry-After and Link up while validation is pending", "[acme][acme-protocol]") {
   AcmeCa ca;
