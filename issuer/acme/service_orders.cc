@@ -39,11 +39,6 @@ Problem problem_for(const Error& e) {
   }
 }
 
-Problem in_conflict() {
-  Problem p = order_not_ready("the order is being finalized by another request");
-  return p;
-}
-
 }  // namespace
 
 tl::expected<Order, Problem> Service::load_order(const Caller& caller, const std::string& id) {
@@ -153,8 +148,7 @@ Service::Reply Service::new_order(const Context& ctx, const Caller& caller) {
   if (auto s = store_.insert_acme_objects(objects); !s) return tl::unexpected(store_problem(s.error()));
   log()->info("acme order created provisioner={} account={} order={} identifiers={}", ctx.config.name,
               order.account_id, order.id, order.identifiers.size());
-  auto res = json_response(201, order.to_wire(ctx.links, "pending"), ctx.links.order(order.id));
-  return res;
+  return json_response(201, order.to_wire(ctx.links, "pending"), ctx.links.order(order.id));
 }
 
 Service::Reply Service::order(const Context& ctx, const Caller& caller, const std::string& id) {
@@ -213,7 +207,9 @@ Service::Reply Service::finalize(const Context& ctx, const Caller& caller, const
   order->status = "processing";
   auto taken = store_.update_acme_object(order->to_object());
   if (!taken) {
-    if (taken.error().code == Errc::failed_precondition) return tl::unexpected(in_conflict());
+    if (taken.error().code == Errc::failed_precondition) {
+      return tl::unexpected(order_not_ready("the order is being finalized by another request"));
+    }
     return tl::unexpected(store_problem(taken.error()));
   }
   order->version = *taken;

@@ -429,6 +429,37 @@ TEST_CASE("ACME issuance for an IP address identifier", "[acme][acme-protocol]")
   check_problem(outside, 400, "rejectedIdentifier");
 }
 
+TEST_CASE("ACME failed validation is retried and then invalid with the reason", "[acme][acme-protocol]") {
+  AcmeCa ca;  // validation: attempts 2, backoff 200ms
+  auto client = ca.account();
+  auto created = client.new_order({{"localhost"}});
+  require_status(created, 201, "newOrder");
+  const std::string authz = created.json()["authorizations"][0].get<std::string>();
+  auto read = client.post_as_get(authz);
+  REQUIRE(read.status == 200);
+  std::string challenge, token;
+  const auto authorization = read.json();
+  for (const auto& c : authorization["challenges"]) {
+    if (c["type"] == "http-01") {
+      challenge = c["url"].get<std::string>();
+      token = c["token"].get<std::string>();
+    }
+  }
+  REQUIRE_FALSE(challenge.empty());
+  // The site answers, but with another account's key authorization.
+  ca.responder.serve(token, token + ".not-this-account");
+  auto answered = client.answer_challenge(challenge);
+  REQUIRE(answered.status == 200);
+  auto done = client.wait_status(challenge);
+  INFO(done.describe());
+  CHECK(done.json().value("status", "") == "invalid");
+  CHECK(done.json()["error"].value("type", "") == kAcmeErrorPrefix + std::string("incorrectResponse"));
+  CHECK(ca.ca.server.count("acme challenge attempt failed") == 1);  // the retry
+  CHECK(client.post_as_get(authz).json().value("status", "") == "invalid");
+  CHECK(client.post_as_get(created.location()).json().value("status", "") == "invalid");
+  CHECK(ca.ca.server.count("acme order valid") == 0);
+}
+
 TEST_CASE("ACME Retry-After and Link up while validation is pending", "[acme][acme-protocol]") {
   AcmeCa ca;
   auto client = ca.account();
