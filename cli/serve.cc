@@ -64,6 +64,9 @@ CommandSpec spec() {
 
 // Expired one-time token ids are deleted this often.
 constexpr std::chrono::seconds kCollectEvery{60};
+// Expired ACME orders and authorizations are kept this long (clients may
+// still read a finished order), then deleted; the ledger keeps certificates.
+constexpr std::chrono::hours kAcmeRetention{24 * 7};
 
 std::shared_ptr<spdlog::logger> log() {
   static auto logger = common::logger("server");
@@ -257,6 +260,12 @@ int run(const Args& args) {
         log()->warn("used token collection failed error=\"{}\"", n.error().message);
       } else if (*n > 0) {
         log()->debug("used tokens collected count={}", *n);
+      }
+      if (auto n = (*store)->collect_acme_objects(now - kAcmeRetention); !n) {
+        metrics.database_error("collect_acme_objects");
+        log()->warn("acme order collection failed error=\"{}\"", n.error().message);
+      } else if (*n > 0) {
+        log()->info("expired acme orders collected objects={}", *n);
       }
     }
     if (now < renew_at) continue;

@@ -66,6 +66,9 @@ class FlakyStore : public storage::Store {
   Result<std::int64_t> update_acme_object(const storage::AcmeObject& object) override {
     return inner_.update_acme_object(object);
   }
+  Result<std::size_t> collect_acme_objects(common::TimePoint before) override {
+    return inner_.collect_acme_objects(before);
+  }
   Status revoke(const storage::RevocationRecord& r) override { return inner_.revoke(r); }
   Result<std::optional<storage::RevocationRecord>> find_revocation(std::string_view s) override {
     return inner_.find_revocation(s);

@@ -280,6 +280,16 @@ Result<std::size_t> PostgresStore::collect_used_tokens(common::TimePoint now) {
   return collected;
 }
 
+Result<std::size_t> PostgresStore::collect_acme_objects(common::TimePoint expired_before) {
+  auto done = exec(
+      "DELETE FROM acme_objects WHERE kind IN ('order', 'authorization') AND expires_at IS NOT NULL AND expires_at < $1",
+      {seconds(expired_before)}, "collecting expired ACME orders");
+  if (!done) return tl::unexpected(done.error());
+  auto count = parse_int64(PQcmdTuples(done->get()));
+  if (!count) return tl::unexpected(count.error());
+  return static_cast<std::size_t>(*count);
+}
+
 Status PostgresStore::add_nonce(std::string_view nonce, common::TimePoint expires_at) {
   auto done = exec("INSERT INTO acme_nonces (nonce, expires_at) VALUES ($1, $2)", {text(nonce), seconds(expires_at)},
                    "recording a nonce");

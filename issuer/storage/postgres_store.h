@@ -32,6 +32,7 @@ class PostgresStore final : public Store {
   [[nodiscard]] Status use_token(std::string_view provisioner, std::string_view token_id,
                                  common::TimePoint expires_at) override;
   [[nodiscard]] Result<std::size_t> collect_used_tokens(common::TimePoint now) override;
+  [[nodiscard]] Result<std::size_t> collect_acme_objects(common::TimePoint expired_before) override;
   [[nodiscard]] Status add_nonce(std::string_view nonce, common::TimePoint expires_at) override;
   [[nodiscard]] Result<bool> consume_nonce(std::string_view nonce, common::TimePoint now) override;
   [[nodiscard]] Status insert_acme_objects(const std::vector<AcmeObject>& objects) override;

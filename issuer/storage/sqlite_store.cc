@@ -270,6 +270,17 @@ Result<std::size_t> SqliteStore::collect_used_tokens(common::TimePoint now) {
   return collected;
 }
 
+Result<std::size_t> SqliteStore::collect_acme_objects(common::TimePoint expired_before) {
+  std::lock_guard lock(mu_);
+  auto stmt = prepare(
+      "DELETE FROM acme_objects WHERE kind IN ('order', 'authorization') AND expires_at IS NOT NULL AND expires_at < ?");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->bind(1, to_unix_seconds(expired_before));
+  auto done = stmt->step("collecting expired ACME orders");
+  if (!done) return tl::unexpected(done.error());
+  return static_cast<std::size_t>(sqlite3_changes(db_.get()));
+}
+
 Status SqliteStore::add_nonce(std::string_view nonce, common::TimePoint expires_at) {
   std::lock_guard lock(mu_);
   auto stmt = prepare("INSERT INTO acme_nonces (nonce, expires_at) VALUES (?, ?)");

@@ -134,6 +134,11 @@ class Store {
   // not_found when there is no such object; already_exists when the new
   // lookup is another object's.
   [[nodiscard]] virtual Result<std::int64_t> update_acme_object(const AcmeObject& object) = 0;
+  // collect_acme_objects deletes the orders and authorizations that expired
+  // before `expired_before` (the caller keeps a grace period so clients can
+  // still read a finished order); accounts and EAB bindings stay. The
+  // ledger keeps every certificate. Returns how many objects went.
+  [[nodiscard]] virtual Result<std::size_t> collect_acme_objects(common::TimePoint expired_before) = 0;
 
   // revoke records a revocation; already_exists if the serial is revoked.
   [[nodiscard]] virtual Status revoke(const RevocationRecord& record) = 0;

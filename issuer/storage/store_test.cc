@@ -485,6 +485,33 @@ TEST_CASE("collect_used_tokens keeps expired ACME objects", "[storage][acme]") {
   CHECK(store->find_acme_object(AcmeKind::order, "old").value().has_value());
 }
 
+TEST_CASE("collect_acme_objects deletes expired orders and authorizations only", "[storage][acme]") {
+  auto db = fresh_database(BACKEND);
+  INFO("backend: " << db.backend);
+  common::FakeClock clock(kT0);
+  auto store = open_or_throw(db, clock);
+
+  // make_acme: orders and authorizations expire 24h after created_at.
+  REQUIRE_OK(store->insert_acme_objects({make_account("acct-1", "acme/k1"),
+                                         make_acme(AcmeKind::order, "old", "acct-1", "", kT0 - 72h),
+                                         make_acme(AcmeKind::authorization, "old-authz", "acct-1", "old", kT0 - 72h),
+                                         make_acme(AcmeKind::order, "fresh", "acct-1", "", kT0),
+                                         make_acme(AcmeKind::authorization, "fresh-authz", "acct-1", "fresh", kT0)}));
+  CHECK(store->collect_acme_objects(kT0 - 24h).value() == 2);
+  CHECK_FALSE(store->find_acme_object(AcmeKind::order, "old").value().has_value());
+  CHECK_FALSE(store->find_acme_object(AcmeKind::authorization, "old-authz").value().has_value());
+  CHECK(store->find_acme_object(AcmeKind::order, "fresh").value().has_value());
+  CHECK(store->find_acme_object(AcmeKind::authorization, "fresh-authz").value().has_value());
+  CHECK(store->find_acme_object(AcmeKind::account, "acct-1").value().has_value());
+  CHECK(store->collect_acme_objects(kT0 - 24h).value() == 0);
+  // A deleted object's update says so.
+  auto gone = make_acme(AcmeKind::order, "old", "acct-1", "", kT0 - 72h);
+  gone.version = 1;
+  auto updated = store->update_acme_object(gone);
+  REQUIRE_FALSE(updated);
+  CHECK(updated.error().code == Errc::not_found);
+}
+
 TEST_CASE("a serial is revoked once and its revocation reads back", "[storage]") {
   auto db = fresh_database(BACKEND);
   INFO("backend: " << db.backend);
