@@ -7,6 +7,7 @@
 
 #include "issuer/common/base64.h"
 #include "issuer/policy/time_format.h"
+#include "issuer/storage/record_codec.h"
 
 namespace keystep::acme {
 namespace {
@@ -32,17 +33,12 @@ std::optional<Problem> problem_from(const json& j) {
   return p;
 }
 
-std::int64_t seconds(common::TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-common::TimePoint from_seconds(std::int64_t s) { return common::TimePoint(std::chrono::seconds(s)); }
-
 json time_or_null(const std::optional<common::TimePoint>& t) {
-  return t ? json(seconds(*t)) : json(nullptr);
+  return t ? json(storage::to_unix_seconds(*t)) : json(nullptr);
 }
 std::optional<common::TimePoint> optional_time(const json& j, const char* key) {
   if (!j.contains(key) || !j[key].is_number_integer()) return std::nullopt;
-  return from_seconds(j[key].get<std::int64_t>());
+  return storage::from_unix_seconds(j[key].get<std::int64_t>());
 }
 
 // parse_document reads an object's JSON; a document the Store holds is ours,

@@ -4,17 +4,9 @@
 #include <openssl/x509v3.h>
 
 #include "issuer/common/base64.h"
-#include "issuer/common/free_with.h"
+#include "issuer/crypto/openssl_ptr.h"
 
 namespace keystep::acme {
-namespace {
-
-using BignumPtr = std::unique_ptr<BIGNUM, common::FreeWith<BN_free>>;
-
-void free_openssl_string(char* s) { OPENSSL_free(s); }
-using OpensslStringPtr = std::unique_ptr<char, common::FreeWith<free_openssl_string>>;
-
-}  // namespace
 
 std::string authority_key_identifier(const crypto::Certificate& certificate) {
   const ASN1_OCTET_STRING* aki = X509_get0_authority_key_id(certificate.get());
@@ -44,9 +36,9 @@ std::optional<CertId> parse_cert_id(std::string_view text) {
   auto serial = common::base64url_decode(text.substr(dot + 1));
   if (!aki || !serial || aki->empty() || serial->empty() || serial->size() > 20) return std::nullopt;
   if (((*serial)[0] & 0x80) != 0) return std::nullopt;  // negative
-  BignumPtr bn(BN_bin2bn(serial->data(), static_cast<int>(serial->size()), nullptr));
+  crypto::BignumPtr bn(BN_bin2bn(serial->data(), static_cast<int>(serial->size()), nullptr));
   if (!bn) return std::nullopt;
-  OpensslStringPtr decimal(BN_bn2dec(bn.get()));
+  crypto::OpensslStringPtr decimal(BN_bn2dec(bn.get()));
   if (!decimal) return std::nullopt;
   return CertId{common::to_string(*aki), decimal.get()};
 }

@@ -4,7 +4,6 @@
 #include "issuer/acme/renewal_info.h"
 #include "issuer/acme/service.h"
 #include "issuer/common/base64.h"
-#include "issuer/common/log.h"
 #include "issuer/policy/time_format.h"
 
 namespace keystep::acme {
@@ -51,14 +50,7 @@ Service::Reply Service::revoke_cert(const Context& ctx, const Caller& caller) {
     if (s.error().code == Errc::not_found) return tl::unexpected(unauthorized(s.error().message));
     return tl::unexpected(store_problem(s.error()));
   }
-  if (options_.crl != nullptr) {
-    // The revocation stands even if the CRL cannot be refreshed now; the
-    // next request for the CRL regenerates it.
-    if (auto crl = options_.crl->regenerate(); !crl) {
-      common::logger("acme")->warn("crl regeneration after revoke failed serial={} error=\"{}\"", serial,
-                                   crl.error().message);
-    }
-  }
+  if (options_.crl != nullptr) options_.crl->revoked(serial);
   http::Response res;
   res.status = 200;
   return res;
@@ -68,7 +60,7 @@ Service::Reply Service::renewal_info(const Context&, const std::string& text) co
   auto id = parse_cert_id(text);
   if (!id) return tl::unexpected(malformed("\"" + text + "\" is not an RFC 9773 certificate id"));
   auto record = store_.find_certificate(id->serial_decimal);
-  if (!record) return tl::unexpected(server_internal("the database is unavailable; retry"));
+  if (!record) return tl::unexpected(store_problem(record.error()));
   std::optional<crypto::Certificate> cert;
   if (record->has_value()) {
     auto parsed = crypto::Certificate::from_pem((*record)->pem);
@@ -76,7 +68,7 @@ Service::Reply Service::renewal_info(const Context&, const std::string& text) co
   }
   if (!cert) return tl::unexpected(not_found("no certificate with that id was issued by this CA"));
   auto revoked = store_.find_revocation(id->serial_decimal);
-  if (!revoked) return tl::unexpected(server_internal("the database is unavailable; retry"));
+  if (!revoked) return tl::unexpected(store_problem(revoked.error()));
   const auto window = suggested_window(cert->not_before(), cert->not_after(), revoked->has_value(), clock_.now());
   auto res = json_response(200, {{"suggestedWindow",
                                   {{"start", policy::format_rfc3339(window.start)},

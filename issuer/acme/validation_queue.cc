@@ -46,7 +46,7 @@ void ValidationQueue::requeue(const ValidationJob& job, std::chrono::steady_cloc
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
-    known_.insert(key(job));
+    requeued_.insert(key(job));
     due_.emplace(due, job);
   }
   cv_.notify_one();
@@ -95,13 +95,7 @@ void ValidationQueue::run() {
     lock.lock();
     ++done_[key(job)];
     done_cv_.notify_all();
-    bool requeued = false;
-    for (const auto& [when, j] : due_) {
-      if (key(j) == key(job)) {
-        requeued = true;
-        break;
-      }
-    }
+    const bool requeued = requeued_.erase(key(job)) != 0;
     if (!requeued) {
       known_.erase(key(job));
       done_.erase(key(job));

@@ -57,7 +57,8 @@ class ValidationQueue {
   std::mutex mu_;
   std::condition_variable cv_;
   std::multimap<std::chrono::steady_clock::time_point, ValidationJob> due_;
-  std::set<std::string> known_;  // queued or running
+  std::set<std::string> known_;     // queued or running
+  std::set<std::string> requeued_;  // running, and queued again by requeue()
   std::map<std::string, std::uint64_t> done_;  // finished attempts of known_ challenges
   std::condition_variable done_cv_;
   bool stopping_ = false;

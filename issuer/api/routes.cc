@@ -103,14 +103,7 @@ http::Response revoke(const ApiContext& ctx, const authority::Directory& directo
                        : directory.for_primary();
   auto serial = authority->revoke(revoke_request);
   if (!serial) return error_response(serial.error());
-  if (ctx.crl != nullptr) {
-    // The revocation stands even if the CRL cannot be refreshed now; the
-    // next request for the CRL regenerates it.
-    if (auto crl = ctx.crl->regenerate(); !crl) {
-      common::logger("api")->warn("crl regeneration after revoke failed serial={} error=\"{}\"", *serial,
-                                  crl.error().message);
-    }
-  }
+  if (ctx.crl != nullptr) ctx.crl->revoked(*serial);
   return http::Response::json(200, {{"status", "ok"}});
 }
 

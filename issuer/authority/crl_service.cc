@@ -29,6 +29,12 @@ Result<storage::CrlRecord> CrlService::current() {
   return regenerate();
 }
 
+void CrlService::revoked(const std::string& serial) {
+  if (auto crl = regenerate(); !crl) {
+    log()->warn("crl regeneration after revoke failed serial={} error=\"{}\"", serial, crl.error().message);
+  }
+}
+
 Result<storage::CrlRecord> CrlService::regenerate() {
   std::lock_guard lock(mu_);
   auto& store = authority_.store();

@@ -31,6 +31,10 @@ class CrlService {
   [[nodiscard]] Result<storage::CrlRecord> current();
   // regenerate signs and publishes a new CRL now.
   [[nodiscard]] Result<storage::CrlRecord> regenerate();
+  // revoked regenerates after `serial` was revoked. The revocation stands
+  // even if the CRL cannot be refreshed now (that is logged); the next
+  // request for the CRL regenerates it.
+  void revoked(const std::string& serial);
 
  private:
   const Authority& authority_;
