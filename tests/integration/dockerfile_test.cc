@@ -1,7 +1,8 @@
-// No Docker engine runs here, so the Dockerfile's runtime stage is checked
-// against the binary instead: the packages it installs are exactly those
-// that ship the shared libraries keystep links (objdump -p NEEDED, resolved
-// with ldd and dpkg -S), apart from what debian:bookworm-slim already has.
+// The Dockerfile's runtime stage, checked against the binary built here: the
+// packages it installs are exactly those that ship the shared libraries
+// keystep links (objdump -p NEEDED, resolved with ldd and dpkg -S), apart
+// from what debian:bookworm-slim already has. image_test.cc builds and runs
+// the image itself.
 
 #include <algorithm>
 #include <set>
@@ -47,7 +48,9 @@ std::string package_of(const std::string& path) {
 TEST_CASE("the Dockerfile's runtime stage installs exactly the packages of the libraries keystep links", "[docker]") {
   const auto source = keystep::testing::KubeApiServer::source_dir();
   const std::string dockerfile = read_text(source / "Dockerfile");
-  const auto runtime = dockerfile.substr(dockerfile.find("FROM debian:bookworm-slim"));
+  CHECK_THAT(dockerfile, Catch::Matchers::Contains("ARG BUILD_BASE=debian:bookworm\n"));
+  CHECK_THAT(dockerfile, Catch::Matchers::Contains("ARG RUNTIME_BASE=debian:bookworm-slim\n"));
+  const auto runtime = dockerfile.substr(dockerfile.find("FROM ${RUNTIME_BASE}"));
   REQUIRE(runtime.size() < dockerfile.size());
   const auto installed = words_after(runtime, "apt-get install");
   REQUIRE_FALSE(installed.empty());
