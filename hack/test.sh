@@ -23,6 +23,11 @@ export KEYSTEP_KUBE_APISERVER=$kube_apiserver
 # and hand its path to the tests.
 acme_xcrypto=$(./hack/acme-xcrypto.sh --build)
 export KEYSTEP_ACME_XCRYPTO=$acme_xcrypto
+# The image tests run the container image the Dockerfile builds (with podman
+# here; about 10 minutes cold on 2 cores, less when podman's layer cache holds
+# the dependencies).
+image=$(./hack/image.sh | tail -n 1)
+export KEYSTEP_IMAGE=$image
 ./hack/build.sh
 build_dir=${KEYSTEP_BUILD_DIR:-build}
 cd "$build_dir"

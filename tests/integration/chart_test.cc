@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include "tests/integration/chart_fixture.h"
 #include "tests/integration/cluster_fixture.h"
 
 namespace keystep::integration {
@@ -25,36 +26,9 @@ using Catch::Matchers::Contains;
 
 fs::path source_dir() { return keystep::testing::KubeApiServer::source_dir(); }
 
-// render runs hack/chart-render.sh on charts/keystep.
-RunResult render(const std::string& ns, const std::vector<std::string>& flags) {
-  std::vector<std::string> argv = {(source_dir() / "hack" / "chart-render.sh").string(),
-                                   (source_dir() / "charts" / "keystep").string(),
-                                   "--release", "keystep", "--namespace", ns};
-  argv.insert(argv.end(), flags.begin(), flags.end());
-  return run(argv, "", std::chrono::seconds(900));  // a cold build of the renderer takes a while
-}
-
 std::vector<std::string> postgres_values() {
   return {"--set", "storage.postgres.dsn=host=pg.db dbname=keystep user=keystep", "--set",
           "storage.postgres.existingSecret=keystep-postgres"};
-}
-
-// documents splits a rendered stream into its YAML documents.
-std::vector<YAML::Node> documents(const std::string& stream) {
-  std::vector<YAML::Node> out;
-  for (const auto& doc : YAML::LoadAll(stream)) {
-    if (doc.IsMap()) out.push_back(doc);
-  }
-  return out;
-}
-
-YAML::Node find_kind(const std::vector<YAML::Node>& docs, const std::string& kind, const std::string& name = "") {
-  for (const auto& d : docs) {
-    if (d["kind"].as<std::string>("") == kind && (name.empty() || d["metadata"]["name"].as<std::string>("") == name)) {
-      return d;
-    }
-  }
-  return YAML::Node(YAML::NodeType::Undefined);
 }
 
 std::string can_i(Cluster& c, const std::string& user, const std::vector<std::string>& args) {
@@ -80,7 +54,7 @@ TEST_CASE("the chart's CRDs are the ones in crds/", "[chart]") {
 }
 
 TEST_CASE("deploy/keystep.yaml is the chart rendered with deploy/values.yaml", "[chart]") {
-  auto rendered = render("keystep", {"-f", (source_dir() / "deploy" / "values.yaml").string(), "--include-crds"});
+  auto rendered = render_chart("keystep", {"-f", (source_dir() / "deploy" / "values.yaml").string(), "--include-crds"});
   INFO(rendered.err);
   REQUIRE(rendered.exit_code == 0);
   INFO("run hack/gen-deploy.sh");
@@ -88,13 +62,13 @@ TEST_CASE("deploy/keystep.yaml is the chart rendered with deploy/values.yaml", "
 }
 
 TEST_CASE("the chart refuses value sets that cannot work, with a message saying why", "[chart]") {
-  auto sqlite_replicas = render("keystep", {"--set", "storage.kind=sqlite", "--set", "replicaCount=2"});
+  auto sqlite_replicas = render_chart("keystep", {"--set", "storage.kind=sqlite", "--set", "replicaCount=2"});
   CHECK(sqlite_replicas.exit_code != 0);
   CHECK_THAT(sqlite_replicas.err, Contains("storage.kind=sqlite allows one replica only"));
-  auto no_dsn = render("keystep", {});
+  auto no_dsn = render_chart("keystep", {});
   CHECK(no_dsn.exit_code != 0);
   CHECK_THAT(no_dsn.err, Contains("storage.postgres.dsn is required"));
-  auto bad_kind = render("keystep", {"--set", "storage.kind=etcd"});
+  auto bad_kind = render_chart("keystep", {"--set", "storage.kind=etcd"});
   CHECK(bad_kind.exit_code != 0);
   CHECK_THAT(bad_kind.err, Contains("storage.kind must be postgres or sqlite"));
 }
@@ -121,7 +95,7 @@ TEST_CASE("the chart renders for several value sets and every object passes a se
   };
   for (const auto& [what, flags] : sets) {
     INFO(what);
-    auto rendered = render(c.ns, flags);
+    auto rendered = render_chart(c.ns, flags);
     INFO(rendered.err);
     REQUIRE(rendered.exit_code == 0);
     const auto docs = documents(rendered.out);
@@ -165,7 +139,7 @@ TEST_CASE("keystep serve as the chart's ServiceAccount signs a CertificateReques
           "[chart]") {
   Cluster c;
   c.apply_secret();
-  auto rendered = render(c.ns, {"--set", "storage.kind=sqlite", "--set", "replicaCount=1", "--set",
+  auto rendered = render_chart(c.ns, {"--set", "storage.kind=sqlite", "--set", "replicaCount=1", "--set",
                                 "certManager.approver.enabled=false", "--set", "fullnameOverride=" + unique("ks")});
   INFO(rendered.err);
   REQUIRE(rendered.exit_code == 0);
@@ -175,9 +149,7 @@ TEST_CASE("keystep serve as the chart's ServiceAccount signs a CertificateReques
   for (const auto& d : docs) {
     const auto kind = d["kind"].as<std::string>();
     if (kind == "ServiceAccount" || kind.find("Role") != std::string::npos) {
-      YAML::Emitter e;
-      e << d;
-      rbac += std::string("---\n") + e.c_str() + "\n";
+      rbac += "---\n" + emit(d) + "\n";
     }
   }
   must(c.kube.kubectl({"apply", "-f", "-"}, rbac), "apply the chart's RBAC");
