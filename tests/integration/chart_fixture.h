@@ -45,6 +45,14 @@ inline YAML::Node find_kind(const std::vector<YAML::Node>& docs, const std::stri
   return YAML::Node(YAML::NodeType::Undefined);
 }
 
+// replace_all replaces every `from` in text, e.g. an in-pod path of the
+// rendered keystep.yaml with a local one.
+inline void replace_all(std::string& text, const std::string& from, const std::string& to) {
+  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+}
+
 inline std::string emit(const YAML::Node& node) {
   YAML::Emitter e;
   e << node;

@@ -167,9 +167,7 @@ TEST_CASE("keystep serve as the chart's ServiceAccount signs a CertificateReques
   for (auto [from, to] : {std::pair<std::string, std::string>{"/etc/keystep/ca/", ca_dir.string() + "/"},
                           {"/var/lib/keystep/", c.tmp.path().string() + "/"},
                           {"0.0.0.0:9000", "127.0.0.1:0"}, {"0.0.0.0:9080", "127.0.0.1:0"}}) {
-    for (auto at = config.find(from); at != std::string::npos; at = config.find(from, at + to.size())) {
-      config.replace(at, from.size(), to);
-    }
+    replace_all(config, from, to);
   }
   const fs::path config_path = c.tmp / "chart-keystep.yaml";
   write_text(config_path, config);

@@ -90,12 +90,6 @@ YAML::Node required_kind(const std::vector<YAML::Node>& docs, const std::string&
   return found;
 }
 
-void replace_all(std::string& text, const std::string& from, const std::string& to) {
-  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
-    text.replace(at, from.size(), to);
-  }
-}
-
 // Release is the chart rendered into a Cluster's namespace, its
 // ServiceAccount and RBAC applied for real.
 struct Release {
@@ -128,8 +122,13 @@ class Pod {
   Pod(Release& release, const std::string& name) : c_(release.c), name_(unique(name)) {
     const YAML::Node pod = release.deployment["spec"]["template"]["spec"];
     const YAML::Node container = pod["containers"][0];
-    https_port_ = keystep::testing::free_loopback_port();
-    http_port_ = keystep::testing::free_loopback_port();
+    // A free host port for each container port, by name and by number.
+    std::map<int, int> host_ports;
+    for (const auto& p : container["ports"]) {
+      const int port = keystep::testing::free_loopback_port();
+      ports_[p["name"].as<std::string>()] = port;
+      host_ports[p["containerPort"].as<int>()] = port;
+    }
     const fs::path dir = c_.tmp / name_;
     fs::create_directories(dir);
     fs::permissions(dir, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
@@ -165,8 +164,9 @@ class Pod {
         for (const auto& kv : cm["data"]) {
           std::string text = kv.second.as<std::string>();
           if (kv.first.as<std::string>() == "keystep.yaml") {
-            replace_all(text, "0.0.0.0:9000", "127.0.0.1:" + std::to_string(https_port_));
-            replace_all(text, "0.0.0.0:9080", "127.0.0.1:" + std::to_string(http_port_));
+            for (const auto& [in_pod, on_host] : host_ports) {
+              replace_all(text, "0.0.0.0:" + std::to_string(in_pod), "127.0.0.1:" + std::to_string(on_host));
+            }
           }
           project(host / kv.first.as<std::string>(), text, v["configMap"]["defaultMode"].as<int>(0644));
         }
@@ -206,9 +206,6 @@ class Pod {
                              "KUBERNETES_SERVICE_HOST=127.0.0.1", "-e",
                              "KUBERNETES_SERVICE_PORT=" + std::to_string(c_.kube.port())});
 
-    for (const auto& p : container["ports"]) {
-      ports_[p["name"].as<std::string>()] = p["containerPort"].as<int>() == 9000 ? https_port_ : http_port_;
-    }
     // The chart's default image is the name hack/image.sh gives the image it builds.
     CHECK(container["image"].as<std::string>() == "keystep:" + chart_app_version());
     args.push_back(image());
@@ -227,7 +224,7 @@ class Pod {
   Pod& operator=(const Pod&) = delete;
 
   [[nodiscard]] const std::string& name() const { return name_; }
-  [[nodiscard]] int https_port() const { return https_port_; }
+  [[nodiscard]] int https_port() const { return ports_.at("https"); }
   [[nodiscard]] std::string logs() const {
     auto r = podman({"logs", name_});
     return r.out + r.err;
@@ -287,8 +284,6 @@ class Pod {
   Cluster& c_;
   std::string name_;
   int fs_group_ = 0;
-  int https_port_ = 0;
-  int http_port_ = 0;
   std::map<std::string, int> ports_;
   YAML::Node readiness_;
   YAML::Node liveness_;
