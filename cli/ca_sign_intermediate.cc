@@ -12,6 +12,7 @@
 #include "issuer/crypto/csr.h"
 #include "issuer/crypto/key.h"
 #include "issuer/crypto/password.h"
+#include "issuer/policy/time_format.h"
 
 namespace keystep::cli {
 namespace {
@@ -84,7 +85,7 @@ int run(const Args& args) {
     return fail_with(s.error().message);
   }
   std::cout << "Intermediate \"" << cert->subject() << "\" written to " << pos[1] << " (valid until "
-            << std::chrono::system_clock::to_time_t(cert->not_after()) << ")\n";
+            << policy::format_rfc3339(cert->not_after()) << ")\n";
   return 0;
 }
 

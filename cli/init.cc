@@ -48,7 +48,8 @@ CommandSpec spec() {
       "Split flow for a root that never leaves an offline machine:\n"
       "  online:  keystep init --intermediate-csr-only ... --out DIR   (writes the key and certs/intermediate_ca.csr)\n"
       "  offline: keystep ca sign-intermediate DIR/certs/intermediate_ca.csr intermediate_ca.crt --root-cert ROOT --root-key KEY\n"
-      "  online:  copy intermediate_ca.crt and ROOT into DIR/certs/ as intermediate_ca.crt and root_ca.crt\n\n"
+      "  online:  keystep init --root-cert ROOT --intermediate-cert intermediate_ca.crt \\\n"
+      "             --intermediate-key DIR/secrets/intermediate_ca_key ... --out LIVE   (adopts them, below)\n\n"
       "Adopt an existing PKI (for example made with openssl) with --root-cert, --intermediate-cert and\n"
       "--intermediate-key; the files are validated and copied as they are.\n\n"
       "Example:\n"
@@ -352,13 +353,13 @@ int run(const Args& args) {
 
   if (csr_only) {
     std::cout << "The intermediate key and its CSR are ready. On the offline machine that holds the root, run:\n"
-              << "  keystep ca sign-intermediate " << layout.intermediate_csr().string()
-              << " intermediate_ca.crt --root-cert root_ca.crt --root-key root_ca_key --password-file FILE\n"
-              << "then copy intermediate_ca.crt to " << layout.intermediate_cert().string() << " and root_ca.crt to "
-              << layout.root_cert().string() << ". The Kubernetes Secret can then be made with:\n"
-              << "  kubectl -n " << args.get("secret-namespace", "keystep") << " create secret tls "
-              << args.get("secret-name", "keystep-intermediate") << " --cert " << layout.intermediate_cert().string()
-              << " --key DECRYPTED_KEY\n";
+              << "  keystep ca sign-intermediate " << layout.intermediate_csr().string() << " "
+              << layout.intermediate_cert().string()
+              << " --root-cert root_ca.crt --root-key root_ca_key --password-file FILE\n"
+              << "then adopt the signed intermediate here; this writes the server config and the Secret manifest:\n"
+              << "  keystep init --name NAME --dns NAMES --password-file FILE --root-cert root_ca.crt \\\n"
+              << "    --intermediate-cert " << layout.intermediate_cert().string() << " --intermediate-key "
+              << layout.intermediate_key().string() << " --out DIR\n";
     return 0;
   }
   if (auto s = write(layout.secret_manifest(), secret_yaml(args, chain_pem, secret_key_pem.view(), root_pem), kPrivate); !s) {
