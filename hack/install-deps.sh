@@ -42,6 +42,9 @@ if [ "$scope" = all ]; then packages+=(
   # hack/image.sh and tests/integration/image_test.cc: the container image, built and run
   # without a Docker engine (debootstrap makes the Debian base images when no registry answers)
   podman runc debootstrap
+  # tests/integration/walkthrough_test.cc: the README's commands run as written, on a private
+  # loopback (ip), with its systemd unit checked by systemd-analyze
+  iproute2 systemd
 ); fi
 # kubectl drives the tests against the real kube-apiserver. Debian's
 # kubernetes-client is 1.20: enough for apply/get/describe, but the K8sSA
