@@ -12,6 +12,11 @@
 // The destructor stops the server (immediate shutdown) and removes the dir.
 // shared_postgres() is one server per test binary run. Not thread-safe:
 // create databases before starting threads.
+//
+// PostgresServer(Tls::required) serves TLS only (pg_hba `hostssl`), with a
+// server certificate for 127.0.0.1 and localhost from its own CA, ca_file():
+// a client with sslmode=verify-full and sslrootcert=ca_file() connects, a
+// plain connection or one trusting another CA is refused.
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -46,7 +51,9 @@ inline constexpr const char* kPostgresBin = "/usr/lib/postgresql/15/bin";
 
 class PostgresServer {
  public:
-  PostgresServer() {
+  enum class Tls { off, required };
+
+  explicit PostgresServer(Tls tls = Tls::off) : tls_(tls == Tls::required) {
     namespace fs = std::filesystem;
     if (!fs::exists(fs::path(kPostgresBin) / "initdb") || !fs::exists(fs::path(kPostgresBin) / "postgres")) {
       throw std::runtime_error(std::string("PostgreSQL 15 not found in ") + kPostgresBin +
@@ -67,6 +74,7 @@ class PostgresServer {
       run_as_user({bin("initdb"), "-D", data_dir().string(), "-U", "postgres", "--auth=scram-sha-256",
                    "--pwfile=" + (base_ / "superuser.pw").string(), "--encoding=UTF8", "--locale=C", "--no-sync"},
                   /*wait=*/true);
+      if (tls_) make_tls();
       start();
       admin_exec("postgres", "CREATE ROLE keystep LOGIN PASSWORD '" + keystep_password_ + "'");
     } catch (...) {
@@ -93,7 +101,10 @@ class PostgresServer {
     if (pid_ > 0) return;
     pid_ = run_as_user({bin("postgres"), "-D", data_dir().string(), "-k", base_.string(), "-h", "127.0.0.1", "-p",
                         std::to_string(port_), "-c", "fsync=off", "-c",
-                        "full_page_writes=off", "-c", "max_connections=200", "-c", "shared_buffers=16MB"},
+                        "full_page_writes=off", "-c", "max_connections=200", "-c", "shared_buffers=16MB", "-c",
+                        std::string("ssl=") + (tls_ ? "on" : "off"), "-c",
+                        "ssl_cert_file=" + (base_ / "server.crt").string(), "-c",
+                        "ssl_key_file=" + (base_ / "server.key").string()},
                        /*wait=*/false);
     std::string ping = "host=127.0.0.1 port=" + std::to_string(port_) + " dbname=postgres connect_timeout=2";
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
@@ -133,6 +144,8 @@ class PostgresServer {
   [[nodiscard]] std::filesystem::path password_file() const { return base_ / "keystep.pw"; }
   [[nodiscard]] const std::string& keystep_password() const { return keystep_password_; }
   [[nodiscard]] std::filesystem::path base_dir() const { return base_; }
+  // ca_file is the CA of the server's TLS certificate (Tls::required only).
+  [[nodiscard]] std::filesystem::path ca_file() const { return base_ / "ca.crt"; }
 
   // dsn is a libpq DSN for `dbname` as the keystep role, without password;
   // with a schema, its tables live there (search_path).
@@ -261,6 +274,33 @@ class PostgresServer {
     return 0;
   }
 
+  // make_tls writes a CA and a server certificate for 127.0.0.1 and localhost
+  // (as the server's user, so the key is its own, mode 0600) and lets only
+  // TLS connections in.
+  void make_tls() {
+    const std::string openssl = "/usr/bin/openssl";
+    const std::string ec[] = {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"};
+    run_as_user({openssl, "req", "-x509", ec[0], ec[1], ec[2], ec[3], ec[4], "-keyout", "ca.key", "-out", "ca.crt",
+                 "-days", "2", "-subj", "/CN=Keystep test PostgreSQL CA"},
+                /*wait=*/true);
+    run_as_user({openssl, "req", ec[0], ec[1], ec[2], ec[3], ec[4], "-keyout", "server.key", "-out", "server.csr",
+                 "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"},
+                /*wait=*/true);
+    run_as_user({openssl, "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+                 "-CAcreateserial", "-copy_extensions", "copy", "-days", "2", "-out", "server.crt"},
+                /*wait=*/true);
+    run_as_user({"/bin/chmod", "600", "server.key"}, /*wait=*/true);
+    const auto hba = data_dir() / "pg_hba.conf";
+    std::ifstream in(hba);
+    std::string text, line;
+    while (std::getline(in, line)) {
+      if (line.starts_with("host ")) line = "hostssl " + line.substr(5);
+      text += line + "\n";
+    }
+    in.close();
+    std::ofstream(hba, std::ios::trunc) << text;  // rewritten in place: still the server user's file
+  }
+
   [[nodiscard]] std::runtime_error failure(const std::string& what) const {
     std::ifstream in(log_file());
     std::stringstream log;
@@ -270,6 +310,7 @@ class PostgresServer {
                               "postgres or nobody. Server log:\n" + log.str());
   }
 
+  bool tls_ = false;
   std::filesystem::path base_;
   uid_t uid_ = 0;
   gid_t gid_ = 0;
