@@ -86,6 +86,11 @@ TEST_CASE("the chart renders for several value sets and every object passes a se
         "--set", "clusterIssuer.name=" + unique("chart"), "--set", "operator.jwks=true", "--set",
         "operator.secretNamespaces[0].namespace=" + c.ns + "-team", "--set",
         "operator.secretNamespaces[0].secretNames[0]=team-ca", "--set", "certManager.approver.enabled=false"}},
+      {"PostgreSQL with the database's CA", [&] {
+         auto v = postgres_values();
+         v.insert(v.end(), {"--set", "storage.postgres.caSecret=db-ca", "--set", "fullnameOverride=" + unique("ks")});
+         return v;
+       }()},
       {"no operator, three replicas", [&] {
          auto v = postgres_values();
          v.insert(v.end(), {"--set", "operator.enabled=false", "--set", "replicaCount=3", "--set",
@@ -113,6 +118,12 @@ TEST_CASE("the chart renders for several value sets and every object passes a se
     CHECK(find_kind(docs, "PodDisruptionBudget").IsMap() == (replicas > 1));
     CHECK(find_kind(docs, "StepClusterIssuer").IsMap() == (what.find("StepClusterIssuer") != std::string::npos));
     CHECK(find_kind(docs, "Ingress").IsMap() == (what.find("Ingress") != std::string::npos));
+    const bool db_ca = what.find("database's CA") != std::string::npos;
+    const auto config = find_kind(docs, "ConfigMap")["data"]["keystep.yaml"].as<std::string>();
+    CHECK((config.find("sslrootcert=/etc/keystep/postgres-ca/ca.crt") != std::string::npos) == db_ca);
+    bool mounted = false;
+    for (const auto& m : container["volumeMounts"]) mounted |= m["mountPath"].as<std::string>() == "/etc/keystep/postgres-ca";
+    CHECK(mounted == db_ca);
     auto dry = c.kube.kubectl({"apply", "--dry-run=server", "-f", "-"}, rendered.out);
     INFO(dry.describe());
     CHECK(dry.exit_code == 0);

@@ -354,17 +354,23 @@ TEST_CASE("the chart's pod, run from the image as its ServiceAccount, signs a Ce
   CHECK(lease_holder(c).empty());
 }
 
-TEST_CASE("two pods of the chart's default install share PostgreSQL, and a stopped leader hands over at once",
+TEST_CASE("two pods of the chart's default install share PostgreSQL over verified TLS, and a stopped leader hands "
+          "over at once",
           "[image]") {
-  keystep::testing::PostgresServer postgres;
+  // a database that only speaks TLS, checked against its CA from storage.postgres.caSecret
+  keystep::testing::PostgresServer postgres(keystep::testing::PostgresServer::Tls::required);
   const std::string database = postgres.create_database();
   Cluster c;
   c.apply_secret();
   must(c.kube.kubectl({"-n", c.ns, "create", "secret", "generic", "keystep-postgres",
                        "--from-file=password=" + postgres.password_file().string()}),
        "create the PostgreSQL Secret");
-  Release release(c, {"--set", "storage.postgres.dsn=" + postgres.dsn(database), "--set",
+  must(c.kube.kubectl({"-n", c.ns, "create", "secret", "generic", "keystep-postgres-ca",
+                       "--from-file=ca.crt=" + postgres.ca_file().string()}),
+       "create the PostgreSQL CA Secret");
+  Release release(c, {"--set", "storage.postgres.dsn=" + postgres.dsn(database) + " sslmode=verify-full", "--set",
                       "storage.postgres.existingSecret=keystep-postgres", "--set",
+                      "storage.postgres.caSecret=keystep-postgres-ca", "--set",
                       "certManager.approver.enabled=false", "--set", "fullnameOverride=" + unique("ks")});
   REQUIRE(release.deployment["spec"]["replicas"].as<int>() == 2);
   const std::string issuer = unique("image-pg");
