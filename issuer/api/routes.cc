@@ -243,6 +243,9 @@ std::shared_ptr<http::Router> make_plain_router(const ApiContext& context) {
   for (std::string prefix : {"", "/1.0"}) {
     router->add("GET", prefix + "/health", [a](const http::Request&) { return health(*a); });
     router->add("GET", prefix + "/roots.pem", [d](const http::Request&) { return pem_bundle(d->roots()); });
+    // where a leaf's AIA caIssuers points (aia.caIssuers): clients fetch the chain before they trust the CA
+    router->add("GET", prefix + "/intermediates.pem",
+                [d](const http::Request&) { return pem_bundle(d->intermediates()); });
     router->add("GET", prefix + "/root/{sha}", [d](const http::Request& req) { return root_by_fingerprint(*d, req); });
     add_revocation_routes(*router, context, prefix);
   }

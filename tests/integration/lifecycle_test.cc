@@ -249,7 +249,7 @@ TEST_CASE("renew refuses a certificate from another CA presented in a Bearer tok
   CHECK(ca.server.count("certificate renewed") == 0);
 }
 
-TEST_CASE("the plain-HTTP listener serves roots, CRL and OCSP but never issues", "[lifecycle]") {
+TEST_CASE("the plain-HTTP listener serves roots, intermediates, CRL and OCSP but never issues", "[lifecycle]") {
   LifecycleCa ca;
   const std::string base = "http://127.0.0.1:" + std::to_string(ca.plain_port());
   http::ClientOptions plain;
@@ -257,6 +257,13 @@ TEST_CASE("the plain-HTTP listener serves roots, CRL and OCSP but never issues",
   REQUIRE(roots);
   CHECK(roots->status == 200);
   CHECK(roots->body == read_text(ca.pki.root_cert()));
+  auto intermediates = http::request(plain, "GET", base + "/intermediates.pem");  // aia.caIssuers
+  REQUIRE(intermediates);
+  CHECK(intermediates->status == 200);
+  CHECK(intermediates->body == read_text(ca.pki.intermediate_cert()));
+  auto provisioners = http::request(plain, "GET", base + "/provisioners");  // encrypted keys: HTTPS only
+  REQUIRE(provisioners);
+  CHECK(provisioners->status == 404);
   auto sign = http::request(plain, "POST", base + "/1.0/sign", "{}");
   REQUIRE(sign);
   CHECK(sign->status == 404);
