@@ -124,16 +124,15 @@ std::string help_text(const CommandSpec& spec) {
   std::string out = "Usage: keystep " + spec.path + (spec.usage.empty() ? "" : " " + spec.usage) +
                     (spec.flags.empty() ? "" : " [flags]") + "\n\n" + spec.summary + "\n";
   if (!spec.description.empty()) out += "\n" + spec.description + "\n";
-  std::size_t width = 0;
-  if (!spec.flags.empty()) {
-    out += "\nFlags:\n";
-    for (const auto& f : spec.flags) width = std::max(width, f.name.size() + (f.takes_value ? 8 : 0));
-    for (const auto& f : spec.flags) {
-      std::string left = "--" + f.name + (f.takes_value ? " VALUE" : "");
-      out += "  " + left + std::string(width + 6 - left.size(), ' ') + f.help;
-      if (!f.default_value.empty()) out += " (default " + f.default_value + ")";
-      out += "\n";
-    }
+  // Every flag's help starts in one column, four spaces past the longest "--flag VALUE" (--help included).
+  std::size_t width = std::string("help").size();
+  for (const auto& f : spec.flags) width = std::max(width, f.name.size() + (f.takes_value ? 8 : 0));
+  out += "\nFlags:\n";
+  for (const auto& f : spec.flags) {
+    std::string left = "--" + f.name + (f.takes_value ? " VALUE" : "");
+    out += "  " + left + std::string(width + 6 - left.size(), ' ') + f.help;
+    if (!f.default_value.empty()) out += " (default " + f.default_value + ")";
+    out += "\n";
   }
   out += "  --help" + std::string(width, ' ') + "show this help\n";
   return out;

@@ -32,7 +32,7 @@ CommandSpec ca_certificate_spec() {
           "\n"
           "Example:\n"
           "  keystep ca certificate web.internal web.crt web.key --ca-url https://ca.internal:9000 \\\n"
-          "      --root root_ca.crt --provisioner admin --provisioner-key admin.key.jwe \\\n"
+          "      --root root_ca.crt --provisioner admin --provisioner-key secrets/admin.jwk \\\n"
           "      --password-file password.txt --san web.internal --san 10.0.0.5 --not-after 24h",
       .flags = {ca_url_flag(),
                 root_flag(),

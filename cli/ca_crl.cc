@@ -32,7 +32,7 @@ CommandSpec ca_crl_spec() {
           "  keystep ca crl ca.crl --ca-url https://ca.internal:9000 --root root_ca.crt\n"
           "\n"
           "From the CA's plain-http address, as PEM:\n"
-          "  keystep ca crl ca.crl.pem --pem --ca-url http://ca.internal:8080 --insecure-http --force",
+          "  keystep ca crl ca.crl.pem --pem --ca-url http://ca.internal:9080 --insecure-http --force",
       .flags = {{.name = "ca-url", .help = "URL of the CA, https://HOST[:PORT], or http:// with --insecure-http"},
                 root_flag("FILE with the CA's root certificate, to verify the CA (required for https)"),
                 {.name = "pem", .help = "fetch and save the CRL PEM-encoded", .takes_value = false},

@@ -34,7 +34,7 @@ CommandSpec ca_revoke_spec() {
           "\n"
           "Example:\n"
           "  keystep ca revoke 308893286343609293989051180431574390766 --ca-url https://ca.internal:9000 \\\n"
-          "      --root root_ca.crt --provisioner admin --provisioner-key admin.key.jwe \\\n"
+          "      --root root_ca.crt --provisioner admin --provisioner-key secrets/admin.jwk \\\n"
           "      --password-file password.txt --reason-name keyCompromise --reason \"laptop stolen\"\n"
           "\n"
           "Over mTLS with the certificate itself:\n"

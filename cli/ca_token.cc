@@ -23,7 +23,7 @@ CommandSpec ca_token_spec() {
           "\n"
           "Example:\n"
           "  keystep ca token web.internal --ca-url https://ca.internal:9000 --root root_ca.crt \\\n"
-          "      --provisioner admin --provisioner-key admin.key.jwe --password-file password.txt \\\n"
+          "      --provisioner admin --provisioner-key secrets/admin.jwk --password-file password.txt \\\n"
           "      --san web.internal --san 10.0.0.5",
       .flags = {ca_url_flag(),
                 root_flag("FILE with the CA's root certificate; its SHA-256 becomes the token's \"sha\" claim"),
