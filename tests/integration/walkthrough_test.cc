@@ -317,6 +317,22 @@ keystep::testing::KubeApiServer& cluster_for(Machine& m) {
   return kube;
 }
 
+// approver_may asks the API server as cert-manager's approver asks before it
+// approves a request: a SubjectAccessReview for verb approve on
+// cert-manager.io signers named "<kind>.<group>/*", as its ServiceAccount.
+bool approver_may(keystep::testing::KubeApiServer& kube, const std::string& signer) {
+  const nlohmann::json review = {
+      {"apiVersion", "authorization.k8s.io/v1"},
+      {"kind", "SubjectAccessReview"},
+      {"spec",
+       {{"user", "system:serviceaccount:cert-manager:cert-manager"},
+        {"groups", {"system:serviceaccounts", "system:serviceaccounts:cert-manager", "system:authenticated"}},
+        {"resourceAttributes",
+         {{"group", "cert-manager.io"}, {"resource", "signers"}, {"verb", "approve"}, {"name", signer}}}}}};
+  const auto answer = must(kube.kubectl({"create", "-o", "json", "-f", "-"}, review.dump()), "SubjectAccessReview");
+  return nlohmann::json::parse(answer.out)["status"].value("allowed", false);
+}
+
 TEST_CASE("the README walkthrough in Kubernetes: ceremony, Secret, helm install", "[docs][walkthrough][kube]") {
   Machine m;
   auto& kube = cluster_for(m);
@@ -343,6 +359,10 @@ TEST_CASE("the README walkthrough in Kubernetes: ceremony, Secret, helm install"
   const auto config = must(kube.kubectl({"-n", "keystep", "get", "configmap", "-o", "yaml"}), "get configmaps").out;
   CHECK(config.find("host=postgres.db dbname=keystep user=keystep") != std::string::npos);
   CHECK(config.find("ca.internal") != std::string::npos);
+  // the chart lets cert-manager's approver approve for Keystep's issuers, and for no one else
+  CHECK(approver_may(kube, "stepclusterissuers.keystep.dev/*"));
+  CHECK(approver_may(kube, "stepissuers.keystep.dev/*"));
+  CHECK_FALSE(approver_may(kube, "issuers.cert-manager.io/*"));
 }
 
 TEST_CASE("the README walkthrough in Kubernetes without the chart: issuer, Certificate, rotation",
@@ -368,6 +388,10 @@ TEST_CASE("the README walkthrough in Kubernetes without the chart: issuer, Certi
   const auto listed = must(kube.kubectl({"get", "stepclusterissuers"}), "get stepclusterissuers").out;
   INFO(listed);
   CHECK(std::regex_search(listed, std::regex("internal +True")));
+  // cert-manager's approver may approve for Keystep's issuers, and for no one else
+  CHECK(approver_may(kube, "stepclusterissuers.keystep.dev/*"));
+  CHECK(approver_may(kube, "stepissuers.keystep.dev/*"));
+  CHECK_FALSE(approver_may(kube, "issuers.cert-manager.io/*"));
 
   // cert-manager's part for deploy/examples/certificate.yaml: the Certificate, then its request, approved
   must(kube.kubectl({"apply", "-f", (m.work / "deploy/examples/certificate.yaml").string()}), "apply the Certificate");
