@@ -71,6 +71,68 @@ inline nlohmann::json condition(const nlohmann::json& object, const std::string&
 inline std::string base64(const std::string& text) { return without_trailing_newlines(must(run({"base64", "-w0"}, text), "base64").out); }
 inline std::string unbase64(const std::string& text) { return must(run({"base64", "-d"}, text), "base64 -d").out; }
 
+// make_csr writes dir/<name>.key (P-256) and a CSR for the DNS names, with
+// common name `cn` (default: the first name); returns the CSR PEM.
+inline std::string make_csr(const std::filesystem::path& dir, const std::string& name,
+                            const std::vector<std::string>& dns, const std::string& cn = "") {
+  std::string san = "subjectAltName=";
+  for (std::size_t i = 0; i < dns.size(); ++i) san += (i ? ",DNS:" : "DNS:") + dns[i];
+  const auto key = dir / (name + ".key");
+  const auto csr = dir / (name + ".csr");
+  must(run({"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+            key.string(), "-out", csr.string(), "-subj", "/CN=" + (cn.empty() ? dns.front() : cn), "-addext", san}),
+       "openssl req");
+  return read_text(csr);
+}
+
+// create_request creates a CertificateRequest in `ns` as cert-manager would.
+inline void create_request(KubeApiServer& kube, const std::string& ns, const std::string& name,
+                           const std::string& csr_pem, const nlohmann::json& issuer_ref,
+                           const nlohmann::json& extra_spec = nlohmann::json::object()) {
+  nlohmann::json spec = {{"request", base64(csr_pem)},
+                         {"issuerRef", issuer_ref},
+                         {"usages", {"digital signature", "key encipherment", "server auth"}}};
+  spec.update(extra_spec);
+  nlohmann::json cr = {{"apiVersion", "cert-manager.io/v1"},
+                       {"kind", "CertificateRequest"},
+                       {"metadata", {{"name", name}, {"namespace", ns}}},
+                       {"spec", spec}};
+  must(kube.kubectl({"create", "-f", "-"}, cr.dump()), "create CertificateRequest");
+}
+
+// set_approval sets Approved or Denied the way cert-manager's approver
+// does: a condition through the status subresource.
+inline void set_approval(KubeApiServer& kube, const std::string& ns, const std::string& name,
+                         const std::string& type) {
+  nlohmann::json patch = {
+      {"status",
+       {{"conditions",
+         {{{"type", type},
+           {"status", "True"},
+           {"reason", type == "Approved" ? "cert-manager.io" : "policy.cert-manager.io"},
+           {"message", type == "Approved" ? "Certificate request has been approved by cert-manager.io"
+                                          : "Denied by the test's policy"},
+           {"lastTransitionTime", "2026-01-01T00:00:00Z"}}}}}}};
+  must(kube.kubectl({"-n", ns, "patch", "certificaterequest", name, "--subresource=status", "--type=merge", "-p",
+                     patch.dump()}),
+       "set " + type);
+}
+
+// wait_reason waits for the request's Ready condition to carry `reason`.
+inline nlohmann::json wait_reason(KubeApiServer& kube, const std::string& ns, const std::string& name,
+                                  const std::string& reason, std::chrono::seconds timeout = 30s) {
+  nlohmann::json last;
+  eventually(
+      [&] {
+        last = get_json(kube, {"-n", ns, "certificaterequest", name});
+        return condition(last, "Ready").is_object() && condition(last, "Ready").value("reason", "") == reason;
+      },
+      timeout);
+  INFO("CertificateRequest " << name << ": " << last.dump(2));
+  REQUIRE(condition(last, "Ready").value("reason", "") == reason);
+  return last;
+}
+
 // Cluster is one test's world: a namespace, a PKI whose Secret is applied
 // there, and helpers to make issuers and requests.
 struct Cluster {
@@ -112,61 +174,22 @@ struct Cluster {
 
   // make_csr writes a P-256 key and a CSR for the names; returns the CSR PEM.
   std::string make_csr(const std::string& name, const std::vector<std::string>& dns) {
-    std::string san = "subjectAltName=";
-    for (std::size_t i = 0; i < dns.size(); ++i) san += (i ? ",DNS:" : "DNS:") + dns[i];
-    auto key = tmp / (name + ".key");
-    auto csr = tmp / (name + ".csr");
-    must(run({"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-              key.string(), "-out", csr.string(), "-subj", "/CN=" + dns.front(), "-addext", san}),
-         "openssl req");
-    return read_text(csr);
+    return integration::make_csr(tmp.path(), name, dns);
   }
 
-  // create_request creates a CertificateRequest as cert-manager would.
   void create_request(const std::string& name, const std::string& csr_pem, const nlohmann::json& issuer_ref,
                       const nlohmann::json& extra_spec = nlohmann::json::object()) {
-    nlohmann::json spec = {{"request", base64(csr_pem)},
-                           {"issuerRef", issuer_ref},
-                           {"usages", {"digital signature", "key encipherment", "server auth"}}};
-    spec.update(extra_spec);
-    nlohmann::json cr = {{"apiVersion", "cert-manager.io/v1"},
-                         {"kind", "CertificateRequest"},
-                         {"metadata", {{"name", name}, {"namespace", ns}}},
-                         {"spec", spec}};
-    must(kube.kubectl({"create", "-f", "-"}, cr.dump()), "create CertificateRequest");
+    integration::create_request(kube, ns, name, csr_pem, issuer_ref, extra_spec);
   }
 
-  // set_approval sets Approved or Denied the way cert-manager's approver
-  // does: a condition through the status subresource.
   void set_approval(const std::string& name, const std::string& type) {
-    nlohmann::json patch = {
-        {"status",
-         {{"conditions",
-           {{{"type", type},
-             {"status", "True"},
-             {"reason", type == "Approved" ? "cert-manager.io" : "policy.cert-manager.io"},
-             {"message", type == "Approved" ? "Certificate request has been approved by cert-manager.io"
-                                            : "Denied by the test's policy"},
-             {"lastTransitionTime", "2026-01-01T00:00:00Z"}}}}}}};
-    must(kube.kubectl({"-n", ns, "patch", "certificaterequest", name, "--subresource=status", "--type=merge", "-p",
-                       patch.dump()}),
-         "set " + type);
+    integration::set_approval(kube, ns, name, type);
   }
 
   nlohmann::json request(const std::string& name) { return get_json(kube, {"-n", ns, "certificaterequest", name}); }
 
-  // wait_ready waits for the request's Ready condition to carry `reason`.
   nlohmann::json wait_reason(const std::string& name, const std::string& reason, std::chrono::seconds timeout = 30s) {
-    nlohmann::json last;
-    eventually(
-        [&] {
-          last = request(name);
-          return condition(last, "Ready").is_object() && condition(last, "Ready").value("reason", "") == reason;
-        },
-        timeout);
-    INFO("CertificateRequest " << name << ": " << last.dump(2));
-    REQUIRE(condition(last, "Ready").value("reason", "") == reason);
-    return last;
+    return integration::wait_reason(kube, ns, name, reason, timeout);
   }
 
   nlohmann::json wait_issuer(const std::string& name, const std::string& status, const std::string& reason = "") {

@@ -158,11 +158,11 @@ std::string as_typed(const std::string& block) {
              "kill $daemon; wait $daemon || true\necho 'renew daemon: running'\n";
     } else if (trimmed.starts_with("helm install ")) {
       // no helm here: its engine renders the chart with the same flags; CRDs first, as helm does
-      std::string flags = trimmed.substr(std::string("helm install keystep charts/keystep -n keystep").size());
-      REQUIRE(trimmed.starts_with("helm install keystep charts/keystep -n keystep"));
+      const std::string install = "helm install keystep charts/keystep -n keystep";
+      REQUIRE(trimmed.starts_with(install));
       out += "kubectl apply -f charts/keystep/crds/\nkubectl wait --for condition=established --timeout 60s crd --all\n"
-             ">rendered.yaml hack/chart-render.sh charts/keystep --release keystep --namespace keystep" + flags +
-             "\nkubectl apply -f rendered.yaml\n";
+             ">rendered.yaml hack/chart-render.sh charts/keystep --release keystep --namespace keystep" +
+             trimmed.substr(install.size()) + "\nkubectl apply -f rendered.yaml\n";
     } else {
       out += line + "\n";
     }
@@ -243,6 +243,28 @@ struct Machine {
 
 std::string readme() { return read_text(keystep::testing::KubeApiServer::source_dir() / "README.md"); }
 
+// inline_command is the README's inline code `<prefix>...` (a command in the prose).
+std::string inline_command(const std::string& prefix) {
+  const std::string text = readme();
+  std::smatch found;
+  if (!std::regex_search(text, found, std::regex("`(" + prefix + "[^`]*)`"))) {
+    FAIL("README.md has no inline command starting with \"" << prefix << "\"");
+  }
+  return found[1].str();
+}
+
+// chain_verifies says whether openssl verifies the chain file (leaf first) up to root.
+bool chain_verifies(const fs::path& root, const fs::path& chain) {
+  return run({"openssl", "verify", "-CAfile", root.string(), "-untrusted", chain.string(), chain.string()})
+             .exit_code == 0;
+}
+
+// pem_body is a PEM certificate up to its END line, to find it in a chain.
+std::string pem_body(const fs::path& pem) {
+  const std::string text = read_text(pem);
+  return text.substr(0, text.find("-----END"));
+}
+
 }  // namespace
 
 TEST_CASE("the README walkthrough on a host: ceremony, server, certificate, renew, revoke, trust, rotation",
@@ -265,27 +287,21 @@ TEST_CASE("the README walkthrough on a host: ceremony, server, certificate, rene
   REQUIRE(r.exit_code == 0);
   // the runbook's standalone switch: replace the files as it says, restart the server (stop, start as in
   // section 2), and the server signs with the new intermediate
-  std::string readme_text = readme();
-  std::smatch switch_files;
-  REQUIRE(std::regex_search(readme_text, switch_files, std::regex("`(cp ca-2027-live/[^`]*)`")));
   const auto switched = m.bash(
       "kill $(cat .pids) && : >.pids\n"
       "while curl -s --cacert ca/certs/root_ca.crt https://ca.internal:9000/health >/dev/null; do sleep 0.2; done\n" +
-      as_typed(switch_files[1].str()) + as_typed(block_under(blocks, "2. The server", "keystep serve")) +
+      as_typed(inline_command("cp ca-2027-live/")) + as_typed(block_under(blocks, "2. The server", "keystep serve")) +
       "curl -sf --cacert ca/certs/root_ca.crt https://ca.internal:9000/intermediates.pem >served.pem\n"
       "keystep ca certificate web.internal web-2.crt web-2.key --ca-url https://ca.internal:9000 "
       "--root ca/certs/root_ca.crt --provisioner admin --provisioner-key ca/secrets/admin.jwk "
       "--password-file pw.txt\n");
   INFO(switched.describe());
   REQUIRE(switched.exit_code == 0);
-  const auto new_intermediate = read_text(m.work / "ca-2027-live/certs/intermediate_ca.crt");
-  const auto new_body = new_intermediate.substr(0, new_intermediate.find("-----END"));
+  const auto new_body = pem_body(m.work / "ca-2027-live/certs/intermediate_ca.crt");
   CHECK(read_text(m.work / "served.pem").find(new_body) != std::string::npos);
   CHECK(read_text(m.work / "web-2.crt").find(new_body) != std::string::npos);
-  // ca certificate wrote a chain that openssl verifies for the names asked
-  const auto verify = run({"openssl", "verify", "-CAfile", (m.work / "ca/certs/root_ca.crt").string(), "-untrusted",
-                           (m.work / "web.crt").string(), (m.work / "web.crt").string()});
-  CHECK(verify.exit_code == 0);
+  // ca certificate wrote a chain that openssl verifies
+  CHECK(chain_verifies(m.work / "ca/certs/root_ca.crt", m.work / "web.crt"));
   CHECK(r.out.find("renew daemon: running") != std::string::npos);
   CHECK(r.out.find("web.crt: revoked") != std::string::npos);  // OCSP, after the revoke
   CHECK(r.out.find("trusted: {\"status\":\"ok\"}") != std::string::npos);
@@ -296,11 +312,11 @@ TEST_CASE("the README walkthrough on a host: ceremony, server, certificate, rene
                               .out;
   CHECK(crl.find("Key Compromise") != std::string::npos);
 
-  // the systemd unit, installed as the README says, is a valid unit
+  // the README's systemd unit, as its instance keystep-renew@web, is a valid unit
+  const std::string readme_text = readme();
   std::smatch unit;
   REQUIRE(std::regex_search(readme_text, unit, std::regex("```ini\n([\\s\\S]*?)```")));
-  write_text(m.work / "keystep-renew@.service", unit[1].str());
-  fs::copy_file(m.work / "keystep-renew@.service", m.work / "keystep-renew@web.service");
+  write_text(m.work / "keystep-renew@web.service", unit[1].str());
   const auto analyze = run({"systemd-analyze", "verify", (m.work / "keystep-renew@web.service").string()});
   INFO(analyze.describe());
   CHECK(analyze.exit_code == 0);
@@ -398,61 +414,27 @@ TEST_CASE("the README walkthrough in Kubernetes without the chart: issuer, Certi
   const auto certificate = get_json(kube, {"-n", "default", "certificate", "web"});
   REQUIRE(certificate.is_object());
   const auto spec = certificate["spec"];
-  std::string san = "subjectAltName=";
-  for (std::size_t i = 0; i < spec["dnsNames"].size(); ++i) san += (i ? ",DNS:" : "DNS:") + spec["dnsNames"][i].get<std::string>();
-  must(run({"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-            (m.work / "web-tls.key").string(), "-out", (m.work / "web-tls.csr").string(), "-subj",
-            "/CN=" + spec["commonName"].get<std::string>(), "-addext", san}),
-       "openssl req");
-  const auto request_for = [&](const std::string& name) {
-    return nlohmann::json{{"apiVersion", "cert-manager.io/v1"},
-                          {"kind", "CertificateRequest"},
-                          {"metadata", {{"name", name}, {"namespace", "default"}}},
-                          {"spec",
-                           {{"request", base64(read_text(m.work / "web-tls.csr"))},
-                            {"duration", spec["duration"]},
-                            {"usages", spec["usages"]},
-                            {"issuerRef", spec["issuerRef"]}}}};
-  };
+  const std::string csr = make_csr(m.work, "web-tls", spec["dnsNames"].get<std::vector<std::string>>(),
+                                   spec["commonName"].get<std::string>());
   const auto approve_and_wait = [&](const std::string& name) {
-    must(kube.kubectl({"apply", "-f", "-"}, request_for(name).dump()), "create the CertificateRequest");
-    const nlohmann::json patch = {
-        {"status",
-         {{"conditions",
-           {{{"type", "Approved"},
-             {"status", "True"},
-             {"reason", "cert-manager.io"},
-             {"message", "Certificate request has been approved by cert-manager.io"},
-             {"lastTransitionTime", "2026-01-01T00:00:00Z"}}}}}}};
-    must(kube.kubectl({"-n", "default", "patch", "certificaterequest", name, "--subresource=status", "--type=merge",
-                       "-p", patch.dump()}),
-         "approve");
-    nlohmann::json cr;
-    const bool issued = eventually([&] {
-      cr = get_json(kube, {"-n", "default", "certificaterequest", name});
-      return condition(cr, "Ready").value("reason", "") == "Issued";
-    });
-    INFO(cr.dump(2));
-    REQUIRE(issued);
+    create_request(kube, "default", name, csr, spec["issuerRef"],
+                   {{"duration", spec["duration"]}, {"usages", spec["usages"]}});
+    set_approval(kube, "default", name, "Approved");
+    const auto cr = wait_reason(kube, "default", name, "Issued");
     write_text(m.work / (name + ".crt"), unbase64(cr["status"]["certificate"].get<std::string>()));
-    return cr;
   };
+  const fs::path root_cert = m.work / "ca/certs/root_ca.crt";
   approve_and_wait("web-1");
   const auto described = must(kube.kubectl({"-n", "default", "describe", "certificaterequest", "web-1"}), "describe").out;
   INFO(described);
   CHECK(described.find("Issued") != std::string::npos);
-  CHECK(run({"openssl", "verify", "-CAfile", (m.work / "ca/certs/root_ca.crt").string(), "-untrusted",
-             (m.work / "web-1.crt").string(), (m.work / "web-1.crt").string()})
-            .exit_code == 0);
+  CHECK(chain_verifies(root_cert, m.work / "web-1.crt"));
 
   // the runbook: a new intermediate from the same root, applied as a Secret; the issuer switches
   const std::string before =
       get_json(kube, {"stepclusterissuer", "internal"})["status"]["intermediate"].value("sha256", "");
-  std::string readme_text = readme();
-  std::smatch apply;
-  REQUIRE(std::regex_search(readme_text, apply, std::regex("`(kubectl apply -f ca-2027-live/[^`]*)`")));
   const auto rotated = m.bash(as_typed(block_under(blocks, "6. Rotating the intermediate", "sign-intermediate")) +
-                              as_typed(apply[1].str()));
+                              as_typed(inline_command("kubectl apply -f ca-2027-live/")));
   INFO(rotated.describe());
   REQUIRE(rotated.exit_code == 0);
   REQUIRE(eventually([&] {
@@ -461,12 +443,9 @@ TEST_CASE("the README walkthrough in Kubernetes without the chart: issuer, Certi
     return !now.empty() && now != before;
   }));
   approve_and_wait("web-2");
-  const auto chain = read_text(m.work / "web-2.crt");
-  CHECK(run({"openssl", "verify", "-CAfile", (m.work / "ca/certs/root_ca.crt").string(), "-untrusted",
-             (m.work / "web-2.crt").string(), (m.work / "web-2.crt").string()})
-            .exit_code == 0);
-  const auto new_intermediate = read_text(m.work / "ca-2027-live/certs/intermediate_ca.crt");
-  CHECK(chain.find(new_intermediate.substr(0, new_intermediate.find("-----END"))) != std::string::npos);
+  CHECK(chain_verifies(root_cert, m.work / "web-2.crt"));
+  CHECK(read_text(m.work / "web-2.crt").find(pem_body(m.work / "ca-2027-live/certs/intermediate_ca.crt")) !=
+        std::string::npos);
   const auto events = must(kube.kubectl({"get", "events", "-A", "--field-selector", "reason=IntermediateRotated"}),
                            "get events").out;
   CHECK(events.find("IntermediateRotated") != std::string::npos);
