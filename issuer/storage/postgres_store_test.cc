@@ -108,32 +108,30 @@ TEST_CASE("a PostgreSQL that requires TLS is reached with verify-full and its CA
   PostgresServer server(PostgresServer::Tls::required);
   const std::string dbname = server.create_database();
   common::FakeClock clock(kT0);
-  auto config = config_for(server, dbname);
-  config.dsn += " sslmode=verify-full sslrootcert=" + server.ca_file().string();
-  auto opened = open_store(config, clock);
+  // open_with opens the store with these libpq settings added to the DSN
+  const auto open_with = [&](const std::string& settings) {
+    auto config = config_for(server, dbname);
+    config.dsn += " " + settings;
+    return open_store(config, clock);
+  };
+  auto opened = open_with("sslmode=verify-full sslrootcert=" + server.ca_file().string());
   REQUIRE_OK(opened);
   REQUIRE_OK((*opened)->use_token("admin", "over-tls", kT0 + 1h));
 
   SECTION("without TLS the server's pg_hba lets nothing in") {
-    auto plain = config_for(server, dbname);
-    plain.dsn += " sslmode=disable";
-    auto r = open_store(plain, clock);
+    auto r = open_with("sslmode=disable");
     REQUIRE_FALSE(r);
     CHECK_THAT(r.error().message, Catch::Contains("no encryption"));
   }
   SECTION("a CA that did not sign the server's certificate is refused") {
     PostgresServer other(PostgresServer::Tls::required);
-    auto wrong = config_for(server, dbname);
-    wrong.dsn += " sslmode=verify-full sslrootcert=" + other.ca_file().string();
-    auto r = open_store(wrong, clock);
+    auto r = open_with("sslmode=verify-full sslrootcert=" + other.ca_file().string());
     REQUIRE_FALSE(r);
     CHECK(r.error().code == Errc::unavailable);
     CHECK_THAT(r.error().message, Catch::Contains("certificate verify failed"));
   }
   SECTION("verify-full without the CA file fails, naming what is missing") {
-    auto missing = config_for(server, dbname);
-    missing.dsn += " sslmode=verify-full sslrootcert=/nonexistent/ca.crt";
-    auto r = open_store(missing, clock);
+    auto r = open_with("sslmode=verify-full sslrootcert=/nonexistent/ca.crt");
     REQUIRE_FALSE(r);
     CHECK_THAT(r.error().message, Catch::Contains("/nonexistent/ca.crt"));
   }

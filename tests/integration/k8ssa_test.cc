@@ -129,10 +129,9 @@ TEST_CASE("a pod's service-account token from kubectl create token gets a certif
   CHECK(server.count("certificate issued") == 2);
 
   // The README's way from a host: keystep ca certificate with the token.
-  write_text(w.tmp / "token", w.token("keystep"));
   auto cli = run({keystep_bin().string(), "ca", "certificate", "app." + own + ".svc", (w.tmp / "cli.crt").string(),
-                  (w.tmp / "cli.key").string(), "--token", read_text(w.tmp / "token"), "--ca-url", server.url(),
-                  "--root", w.pki.root_cert().string()});
+                  (w.tmp / "cli.key").string(), "--token", w.token("keystep"), "--ca-url", server.url(), "--root",
+                  w.pki.root_cert().string()});
   INFO(cli.describe());
   REQUIRE(cli.exit_code == 0);
   auto cli_text = must(run({"openssl", "x509", "-noout", "-text", "-in", (w.tmp / "cli.crt").string()}), "x509").out;

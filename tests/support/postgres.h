@@ -99,13 +99,14 @@ class PostgresServer {
   // 20 s) until it accepts connections.
   void start() {
     if (pid_ > 0) return;
-    pid_ = run_as_user({bin("postgres"), "-D", data_dir().string(), "-k", base_.string(), "-h", "127.0.0.1", "-p",
-                        std::to_string(port_), "-c", "fsync=off", "-c",
-                        "full_page_writes=off", "-c", "max_connections=200", "-c", "shared_buffers=16MB", "-c",
-                        std::string("ssl=") + (tls_ ? "on" : "off"), "-c",
-                        "ssl_cert_file=" + (base_ / "server.crt").string(), "-c",
-                        "ssl_key_file=" + (base_ / "server.key").string()},
-                       /*wait=*/false);
+    std::vector<std::string> args = {bin("postgres"), "-D", data_dir().string(), "-k", base_.string(), "-h",
+                                     "127.0.0.1", "-p", std::to_string(port_), "-c", "fsync=off", "-c",
+                                     "full_page_writes=off", "-c", "max_connections=200", "-c", "shared_buffers=16MB"};
+    if (tls_) {
+      args.insert(args.end(), {"-c", "ssl=on", "-c", "ssl_cert_file=" + (base_ / "server.crt").string(), "-c",
+                               "ssl_key_file=" + (base_ / "server.key").string()});
+    }
+    pid_ = run_as_user(args, /*wait=*/false);
     std::string ping = "host=127.0.0.1 port=" + std::to_string(port_) + " dbname=postgres connect_timeout=2";
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (PQping(ping.c_str()) != PQPING_OK) {
@@ -278,15 +279,17 @@ class PostgresServer {
   // (as the server's user, so the key is its own, mode 0600) and lets only
   // TLS connections in.
   void make_tls() {
-    const std::string openssl = "/usr/bin/openssl";
-    const std::string ec[] = {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"};
-    run_as_user({openssl, "req", "-x509", ec[0], ec[1], ec[2], ec[3], ec[4], "-keyout", "ca.key", "-out", "ca.crt",
-                 "-days", "2", "-subj", "/CN=Keystep test PostgreSQL CA"},
-                /*wait=*/true);
-    run_as_user({openssl, "req", ec[0], ec[1], ec[2], ec[3], ec[4], "-keyout", "server.key", "-out", "server.csr",
-                 "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"},
-                /*wait=*/true);
-    run_as_user({openssl, "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+    // `openssl req` with a new P-256 key, unencrypted, and the extra arguments
+    const auto new_key_req = [&](std::vector<std::string> extra) {
+      std::vector<std::string> args = {"/usr/bin/openssl", "req", "-newkey", "ec", "-pkeyopt",
+                                       "ec_paramgen_curve:P-256", "-nodes"};
+      args.insert(args.end(), extra.begin(), extra.end());
+      run_as_user(args, /*wait=*/true);
+    };
+    new_key_req({"-x509", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=Keystep test PostgreSQL CA"});
+    new_key_req({"-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1", "-addext",
+                 "subjectAltName=IP:127.0.0.1,DNS:localhost"});
+    run_as_user({"/usr/bin/openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
                  "-CAcreateserial", "-copy_extensions", "copy", "-days", "2", "-out", "server.crt"},
                 /*wait=*/true);
     run_as_user({"/bin/chmod", "600", "server.key"}, /*wait=*/true);
